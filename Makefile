@@ -1,0 +1,83 @@
+# make deploy: install what is missing, then deploy locally with podman and verify.
+# make test:   install what is missing, then lint and run the whole test suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+STAMPS := .make
+BASE_IMAGE ?= docker.io/library/debian:bookworm-slim
+PYTHON ?= python3
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
+export ANSIBLE_FORCE_COLOR ?= false
+
+# Written by the podman-config step: where podman's defaults fail, the settings that work.
+-include $(STAMPS)/podman.mk
+
+.PHONY: help setup deploy verify teardown test lint unit molecule render clean
+
+help:
+	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
+	@echo "make test      install what is missing, run linters, the molecule scenario and pytest"
+	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
+	@echo "make teardown  remove the deployment, its images and its credentials"
+	@echo "make setup     install everything, deploy nothing"
+
+setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk
+
+$(STAMPS)/packages: scripts/install-packages.sh
+	@mkdir -p $(STAMPS)
+	scripts/install-packages.sh
+	@touch $@
+
+$(STAMPS)/venv: requirements.txt $(STAMPS)/packages
+	@mkdir -p $(STAMPS)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	@touch $@
+
+# The collection finds itself through this link (gitignored), as if installed.
+collections/ansible_collections/authproxy/sidecar:
+	@mkdir -p collections/ansible_collections/authproxy
+	ln -sfn ../../.. $@
+
+$(STAMPS)/base-image: scripts/ensure-base-image.sh $(STAMPS)/packages
+	scripts/ensure-base-image.sh $(BASE_IMAGE)
+	@touch $@
+
+$(STAMPS)/podman.mk: scripts/podman-config.sh files/podman/containers.conf $(STAMPS)/base-image
+	scripts/podman-config.sh $(BASE_IMAGE) > $@.tmp
+	mv $@.tmp $@
+
+deploy: setup
+	ansible-playbook playbooks/deploy.yml -e sidecar_app_base_image=$(BASE_IMAGE)
+
+verify: setup
+	ansible-playbook playbooks/verify.yml
+
+teardown: setup
+	ansible-playbook playbooks/teardown.yml
+
+render: setup
+	ansible-playbook playbooks/render.yml -e sidecar_app_platform=$(or $(PLATFORM),openshift) -e sidecar_app_render_dir=$(or $(DIR),render)
+
+lint: setup
+	yamllint --strict .
+	ansible-lint
+	ruff check .
+	ruff format --check .
+
+molecule: setup
+	molecule test
+
+unit: setup
+	pytest tests
+
+# The suite ends with pytest, so its summary line closes the output.
+test: lint molecule unit
+
+clean:
+	rm -rf $(STAMPS) $(VENV) collections

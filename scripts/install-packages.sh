@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the system packages `make` needs on Debian/Ubuntu, only those that are missing.
+set -euo pipefail
+
+packages=(podman runc uidmap mmdebstrap python3-venv curl)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+# A python3 that can already make virtualenvs (pyenv, python.org builds) needs no python3-venv.
+if python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  missing=("${missing[@]/python3-venv}")
+fi
+read -r -a missing <<<"${missing[*]}"
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "Installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
