@@ -1,0 +1,171 @@
+"""The podman target, end to end: real images, real nginx, real Flask, real podman."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import testinfra
+from conftest import APP_NAME, BASE_URL, PUBLISH_PORT
+
+LISTEN = "0A"  # TCP state of a listening socket in /proc/net/tcp
+
+
+def request(url: str, user: str | None = None, password: str | None = None) -> tuple[int, dict[str, str], str]:
+    req = urllib.request.Request(url)
+    if user is not None:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        req.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def listening_sockets(container: testinfra.host.Host) -> set[tuple[str, int]]:
+    """(address, port) of every listening TCP socket in the pod's network namespace."""
+    sockets = set()
+    for line in container.file("/proc/net/tcp").content_string.splitlines()[1:]:
+        fields = line.split()
+        local, state = fields[1], fields[3]
+        if state != LISTEN:
+            continue
+        address_hex, port_hex = local.split(":")
+        address = ".".join(str(b) for b in reversed(bytes.fromhex(address_hex)))
+        sockets.add((address, int(port_hex, 16)))
+    return sockets
+
+
+def test_request_without_credentials_is_refused_with_basic_challenge() -> None:
+    status, headers, _ = request(BASE_URL)
+    assert status == 401
+    assert headers.get("WWW-Authenticate", "").startswith("Basic ")
+
+
+def test_request_with_wrong_password_is_refused(admin_password: str) -> None:
+    status, _, body = request(BASE_URL, "admin", admin_password + "x")
+    assert status == 401
+    assert "Hello World" not in body
+
+
+def test_request_with_unknown_user_is_refused(admin_password: str) -> None:
+    status, _, _ = request(BASE_URL, "nobody", admin_password)
+    assert status == 401
+
+
+def test_right_password_gives_hello_world(admin_password: str) -> None:
+    status, _, body = request(BASE_URL, "admin", admin_password)
+    assert status == 200
+    assert body == "Hello World"
+
+
+def test_every_user_can_log_in(ephemeral_dir: Path) -> None:
+    for password_file in sorted((ephemeral_dir / "passwords").glob("*.password")):
+        status, _, body = request(BASE_URL, password_file.stem, password_file.read_text().strip())
+        assert (password_file.stem, status, body) == (password_file.stem, 200, "Hello World")
+
+
+def test_generated_passwords_are_private_files(ephemeral_dir: Path) -> None:
+    files = sorted((ephemeral_dir / "passwords").glob("*.password"))
+    assert [f.stem for f in files] == ["admin", "reader"]
+    for password_file in files:
+        assert password_file.stat().st_mode & 0o777 == 0o600
+        assert re.fullmatch(r"[A-Za-z0-9]{32}", password_file.read_text().strip())
+
+
+def test_htpasswd_holds_bcrypt_2y_hashes_and_no_password(ephemeral_dir: Path) -> None:
+    htpasswd = ephemeral_dir / "state" / "auth" / "htpasswd"
+    assert htpasswd.stat().st_mode & 0o777 == 0o600
+    lines = htpasswd.read_text().splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == ["admin", "reader"]
+    assert all(re.fullmatch(r"[a-z]+:\$2y\$12\$[./A-Za-z0-9]{53}", line) for line in lines)
+    passwords = [p.read_text().strip() for p in (ephemeral_dir / "passwords").glob("*.password")]
+    assert not any(password in htpasswd.read_text() for password in passwords)
+
+
+def test_health_endpoint_needs_no_credentials_and_says_only_ok() -> None:
+    status, _, body = request(BASE_URL + "healthz")
+    assert (status, body) == (200, "ok")
+
+
+def test_processes_run_as_the_arbitrary_non_root_uid_with_group_0(
+    proxy_container: testinfra.host.Host, app_container: testinfra.host.Host
+) -> None:
+    for container in (proxy_container, app_container):
+        statuses = container.run("cat /proc/[0-9]*/status").stdout
+        uids = {int(line.split()[1]) for line in statuses.splitlines() if line.startswith("Uid:")}
+        gids = {int(line.split()[1]) for line in statuses.splitlines() if line.startswith("Gid:")}
+        assert uids == {1000680000}
+        assert gids == {0}
+
+
+def test_root_filesystem_is_read_only(proxy_container: testinfra.host.Host) -> None:
+    result = proxy_container.run("touch /etc/nginx/probe")
+    assert result.rc != 0
+    assert "Read-only file system" in result.stderr
+
+
+def test_app_listens_on_loopback_only_and_nginx_on_8081(proxy_container: testinfra.host.Host) -> None:
+    sockets = listening_sockets(proxy_container)
+    assert ("127.0.0.1", 8080) in sockets
+    assert {s for s in sockets if s[0] != "127.0.0.1"} == {("0.0.0.0", 8081)}
+
+
+def test_only_nginx_port_is_published_on_loopback() -> None:
+    out = subprocess.run(
+        ["podman", "pod", "inspect", APP_NAME], check=True, capture_output=True, text=True
+    ).stdout
+    inspected = json.loads(out)
+    pod = inspected[0] if isinstance(inspected, list) else inspected
+    bindings = pod["InfraConfig"]["PortBindings"]
+    assert bindings == {"8081/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(PUBLISH_PORT)}]}
+
+
+def test_images_carry_no_credentials(ephemeral_dir: Path) -> None:
+    passwords = [p.read_text().strip() for p in (ephemeral_dir / "passwords").glob("*.password")]
+    for component in ("app", "proxy"):
+        image = subprocess.run(
+            ["podman", "inspect", "--format", "{{.ImageName}}", f"{APP_NAME}-{component}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        history = subprocess.run(
+            ["podman", "history", "--no-trunc", image], check=True, capture_output=True, text=True
+        ).stdout
+        exported = subprocess.run(
+            ["podman", "image", "inspect", image], check=True, capture_output=True, text=True
+        ).stdout
+        for text in (history, exported):
+            assert "$2y$" not in text
+            assert not any(password in text for password in passwords)
+
+
+def test_check_mode_run_reports_no_change() -> None:
+    """A --check --diff run of converge against the running deployment changes nothing."""
+    scenario_dir = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            "ansible-playbook",
+            "--inventory",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--check",
+            "--diff",
+            str(scenario_dir / "converge.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANSIBLE_FORCE_COLOR": "false"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    recap = re.search(r"podman-host\s*:\s*ok=\d+\s+changed=(\d+)", result.stdout)
+    assert recap, result.stdout[-3000:]
+    assert recap.group(1) == "0", result.stdout[-5000:]
