@@ -17,7 +17,9 @@ from conftest import APP_NAME, BASE_URL, PUBLISH_PORT
 LISTEN = "0A"  # TCP state of a listening socket in /proc/net/tcp
 
 
-def request(url: str, user: str | None = None, password: str | None = None) -> tuple[int, dict[str, str], str]:
+def request(
+    url: str, user: str | None = None, password: str | None = None
+) -> tuple[int, dict[str, str], str]:
     req = urllib.request.Request(url)
     if user is not None:
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
