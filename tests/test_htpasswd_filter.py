@@ -1,0 +1,67 @@
+"""The bcrypt_htpasswd filter, with the real passlib/bcrypt libraries."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import bcrypt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_filter_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("htpasswd_filter", ROOT / "plugins/filter/htpasswd.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+FILTER = load_filter_module()
+USERS = [{"name": "admin", "password": "correct horse"}, {"name": "reader", "password": "battery staple"}]
+
+
+def test_hashes_are_bcrypt_2y_with_the_requested_cost() -> None:
+    content = FILTER.bcrypt_htpasswd(USERS, rounds=5)
+    lines = content.splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == ["admin", "reader"]
+    assert all(re.fullmatch(r"[a-z]+:\$2y\$05\$[./A-Za-z0-9]{53}", line) for line in lines)
+    assert content.endswith("\n")
+
+
+def test_hashes_verify_with_the_bcrypt_library() -> None:
+    content = FILTER.bcrypt_htpasswd(USERS, rounds=4)
+    for user, line in zip(USERS, content.splitlines(), strict=True):
+        hashed = line.split(":", 1)[1].replace("$2y$", "$2b$", 1).encode()
+        assert bcrypt.checkpw(user["password"].encode(), hashed)
+        assert not bcrypt.checkpw(b"wrong", hashed)
+
+
+def test_existing_hash_is_kept_while_the_password_matches() -> None:
+    first = FILTER.bcrypt_htpasswd(USERS, rounds=4)
+    assert FILTER.bcrypt_htpasswd(USERS, existing=first, rounds=4) == first
+
+
+def test_changed_password_gets_a_new_hash_and_others_are_kept() -> None:
+    first = FILTER.bcrypt_htpasswd(USERS, rounds=4)
+    changed = [USERS[0], {"name": "reader", "password": "new secret"}]
+    second = FILTER.bcrypt_htpasswd(changed, existing=first, rounds=4)
+    assert second.splitlines()[0] == first.splitlines()[0]
+    assert second.splitlines()[1] != first.splitlines()[1]
+
+
+def test_removed_user_disappears() -> None:
+    first = FILTER.bcrypt_htpasswd(USERS, rounds=4)
+    assert FILTER.bcrypt_htpasswd(USERS[:1], existing=first, rounds=4) == first.splitlines()[0] + "\n"
+
+
+def test_non_bcrypt_existing_hash_is_replaced() -> None:
+    existing = "admin:$apr1$abcdefgh$0123456789abcdefghijkl\n"
+    content = FILTER.bcrypt_htpasswd(USERS[:1], existing=existing, rounds=4)
+    assert content.startswith("admin:$2y$04$")
