@@ -1,6 +1,8 @@
 """The tutorial's Hello World, served by gunicorn on 127.0.0.1 inside the pod."""
 
-from flask import Flask
+import os
+
+from flask import Flask, request
 
 app = Flask(__name__)
 
@@ -13,3 +15,10 @@ def hello() -> str:
 @app.get("/healthz")
 def healthz() -> tuple[str, int]:
     return "ok", 200
+
+
+if os.environ.get("HELLO_ECHO_HEADERS") == "1":
+    # Opt-in, for tests: shows which request headers the sidecar lets through to the app.
+    @app.get("/headers")
+    def headers() -> dict[str, str]:
+        return dict(request.headers)

@@ -92,6 +92,28 @@ def test_htpasswd_holds_bcrypt_2y_hashes_and_no_password(ephemeral_dir: Path) ->
     assert not any(password in htpasswd.read_text() for password in passwords)
 
 
+def test_app_gets_the_user_name_but_never_the_password(admin_password: str) -> None:
+    req = urllib.request.Request(BASE_URL + "headers")
+    token = base64.b64encode(f"admin:{admin_password}".encode()).decode()
+    req.add_header("Authorization", f"Basic {token}")
+    req.add_header("X-Forwarded-User", "someone-else")
+    with urllib.request.urlopen(req, timeout=10) as response:
+        seen = {name.lower(): value for name, value in json.loads(response.read()).items()}
+    assert "authorization" not in seen
+    assert admin_password not in json.dumps(seen)
+    assert seen["x-forwarded-user"] == "admin"
+    assert seen["x-forwarded-proto"] == "http"
+    assert seen["x-forwarded-host"] == "127.0.0.1"
+
+
+def test_responses_do_not_reveal_the_nginx_version(admin_password: str) -> None:
+    for user in (None, "admin"):
+        _, headers, body = request(BASE_URL, user, admin_password if user else None)
+        assert headers.get("Server") == "nginx"
+        assert not re.search(r"nginx/\d", body)
+        assert headers.get("X-Content-Type-Options") == "nosniff"
+
+
 def test_health_endpoint_needs_no_credentials_and_says_only_ok() -> None:
     status, _, body = request(BASE_URL + "healthz")
     assert (status, body) == (200, "ok")
