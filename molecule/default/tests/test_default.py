@@ -18,9 +18,12 @@ LISTEN = "0A"  # TCP state of a listening socket in /proc/net/tcp
 
 
 def request(
-    url: str, user: str | None = None, password: str | None = None
+    url: str, user: str | None = None, password: str | None = None, client: str | None = None
 ) -> tuple[int, dict[str, str], str]:
+    """GET url, with Basic credentials when user is given, as client (X-Forwarded-For) if given."""
     req = urllib.request.Request(url)
+    if client is not None:
+        req.add_header("X-Forwarded-For", client)
     if user is not None:
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         req.add_header("Authorization", f"Basic {token}")
@@ -112,6 +115,17 @@ def test_responses_do_not_reveal_the_nginx_version(admin_password: str) -> None:
         assert headers.get("Server") == "nginx"
         assert not re.search(r"nginx/\d", body)
         assert headers.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_wrong_passwords_are_throttled_per_client_while_right_ones_work(admin_password: str) -> None:
+    attacker, bystander = "198.51.100.7", "198.51.100.8"
+    statuses = [request(BASE_URL, "admin", "guess", client=attacker)[0] for _ in range(12)]
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+    assert set(statuses) == {401, 429}
+    assert request(BASE_URL, "admin", admin_password, client=attacker)[:3:2] == (200, "Hello World")
+    assert request(BASE_URL, "admin", "typo", client=bystander)[0] == 401
+    assert request(BASE_URL, client=attacker)[0] == 401
 
 
 def test_health_endpoint_needs_no_credentials_and_says_only_ok() -> None:
