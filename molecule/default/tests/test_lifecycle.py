@@ -1,0 +1,185 @@
+"""Credential lifecycle and faults on the running podman deployment.
+
+These tests rerun the converge playbook with other users and passwords, so they run after the
+read-only checks in test_default.py (pytest takes files in name order); the last one puts the
+scenario's users back.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+from conftest import APP_NAME, BASE_URL
+
+SCENARIO = Path(__file__).resolve().parent.parent
+
+
+def status_of(user: str | None = None, password: str = "", timeout: float = 10) -> int:
+    req = urllib.request.Request(BASE_URL)
+    if user is not None:
+        req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return -1
+
+
+def converge(passwords: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run converge with these users (name: password) instead of the scenario's."""
+    users = [{"name": name, "password": password} for name, password in passwords.items()]
+    extra = json.dumps({"sidecar_app_users": users, "sidecar_app_no_log": True})
+    result = subprocess.run(
+        [
+            "ansible-playbook",
+            "--inventory",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "-e",
+            extra,
+            *args,
+            str(SCENARIO / "converge.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result
+
+
+def container_state(component: str) -> tuple[str, str, str]:
+    """(container id, image id, start time): all three stay put when nothing is rebuilt or restarted."""
+    out = subprocess.run(
+        [
+            "podman",
+            "inspect",
+            "--format",
+            "{{.Id}} {{.Image}} {{.State.StartedAt}}",
+            f"{APP_NAME}-{component}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split(" ", 2)
+    return out[0], out[1], out[2].strip()
+
+
+def generated(ephemeral_dir: Path, user: str) -> str:
+    return (ephemeral_dir / "passwords" / f"{user}.password").read_text().strip()
+
+
+class Load:
+    """A bounded load generator on 127.0.0.1: a few threads, each stopping by itself."""
+
+    def __init__(self, user: str, password: str, threads: int = 6, max_seconds: float = 60) -> None:
+        self.user, self.password, self.deadline = user, password, time.monotonic() + max_seconds
+        self.results: Counter[int] = Counter()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run) for _ in range(threads)]
+
+    def run(self) -> None:
+        while not self.stop.is_set() and time.monotonic() < self.deadline:
+            status = status_of(self.user, self.password)
+            with self.lock:
+                self.results[status] += 1
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def test_add_change_and_remove_users_without_rebuild_or_restart(ephemeral_dir: Path) -> None:
+    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
+    before = {c: container_state(c) for c in ("app", "proxy")}
+
+    converge({"admin": admin, "reader": reader, "carol": "carol-first-password"})
+    assert status_of("carol", "carol-first-password") == 200
+
+    converge({"admin": admin, "reader": reader, "carol": "carol-second-password"})
+    assert status_of("carol", "carol-second-password") == 200
+    assert status_of("carol", "carol-first-password") == 401
+
+    converge({"admin": admin, "reader": reader})
+    assert status_of("carol", "carol-second-password") == 401
+    assert status_of("admin", admin) == 200
+
+    assert {c: container_state(c) for c in ("app", "proxy")} == before
+
+
+def test_password_change_under_load_loses_no_request(ephemeral_dir: Path) -> None:
+    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
+    with Load("reader", reader) as load:
+        time.sleep(1)
+        converge({"admin": "admin-under-load", "reader": reader})
+        assert status_of("admin", "admin-under-load") == 200
+        converge({"admin": admin, "reader": reader})
+        time.sleep(1)
+    print(f"requests during two password changes: {dict(load.results)}")
+    assert load.results[200] > 50
+    assert set(load.results) == {200}
+    assert status_of("admin", admin) == 200
+
+
+def test_no_password_or_hash_in_verbose_diff_output(ephemeral_dir: Path) -> None:
+    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
+    changed_password = "verbose-output-canary-password"
+    outputs = [
+        converge({"admin": changed_password, "reader": reader}, "-vvv", "--diff"),
+        converge({"admin": admin, "reader": reader}, "-vvv", "--diff"),
+    ]
+    htpasswd = (ephemeral_dir / "state" / "auth" / "htpasswd").read_text()
+    hashes = [line.split(":", 1)[1] for line in htpasswd.splitlines()]
+    for result in outputs:
+        text = result.stdout + result.stderr
+        assert re.search(r"changed=[1-9]", text)  # the run did change the htpasswd
+        for secret in (changed_password, admin, reader, *hashes):
+            assert secret not in text
+        assert "$2y$" not in text
+
+
+def test_app_crash_gives_prompt_502_and_recovers_by_itself(ephemeral_dir: Path) -> None:
+    admin = generated(ephemeral_dir, "admin")
+    assert status_of("admin", admin) == 200
+    pid = subprocess.run(
+        ["podman", "inspect", "--format", "{{.State.Pid}}", f"{APP_NAME}-app"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    os.kill(int(pid), signal.SIGKILL)  # the app's main process dies, as in a crash
+    killed_at = time.monotonic()
+    seen: list[tuple[int, float]] = []
+    while time.monotonic() - killed_at < 60:
+        started = time.monotonic()
+        status = status_of("admin", admin, timeout=5)
+        seen.append((status, time.monotonic() - started))
+        if status == 200:
+            break
+        time.sleep(0.2)
+    gap = time.monotonic() - killed_at
+    print(f"service back after {gap:.1f} s; answers while down: {Counter(s for s, _ in seen[:-1])}")
+    assert seen[-1][0] == 200
+    assert {status for status, _ in seen[:-1]} <= {502, 503}
+    assert all(elapsed < 5 for _, elapsed in seen)
