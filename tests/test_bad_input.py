@@ -9,12 +9,14 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 GOOD_PASSWORD = "a-good-password"
 ADMIN = {"name": "admin", "password": GOOD_PASSWORD}
 IMAGES = {"sidecar_app_image_build": "none", "sidecar_app_app_image": "registry.example.com/a/app:1"}
@@ -96,7 +98,7 @@ def test_bad_input_fails_before_any_change(extra_vars: dict[str, Any], variable:
         **extra_vars,
     }
     result = subprocess.run(
-        ["ansible-playbook", "playbooks/deploy.yml", "-e", json.dumps(all_vars)],
+        [ANSIBLE_PLAYBOOK, "playbooks/deploy.yml", "-e", json.dumps(all_vars)],
         cwd=ROOT,
         capture_output=True,
         text=True,
