@@ -128,6 +128,36 @@ def test_wrong_passwords_are_throttled_per_client_while_right_ones_work(admin_pa
     assert request(BASE_URL, client=attacker)[0] == 401
 
 
+def test_hsts_only_when_tls_was_terminated_in_front(admin_password: str) -> None:
+    req = urllib.request.Request(BASE_URL, headers={"X-Forwarded-Proto": "https"})
+    token = base64.b64encode(f"admin:{admin_password}".encode()).decode()
+    req.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(req, timeout=10) as response:
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    _, headers, _ = request(BASE_URL, "admin", admin_password)
+    assert "Strict-Transport-Security" not in headers
+    assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+def test_app_port_cannot_be_reached_from_outside_the_pod(app_container: testinfra.host.Host) -> None:
+    """Connect to the pod's own network address (not loopback), from inside its namespace."""
+    address = subprocess.run(
+        ["podman", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", f"{APP_NAME}-app"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert address
+    probe = (
+        "import socket,sys; s=socket.socket(); s.settimeout(3); "
+        "print(s.connect_ex((sys.argv[1], int(sys.argv[2]))))"
+    )
+    app_port = app_container.run(f"python3 -c '{probe}' {address} 8080").stdout.strip()
+    nginx_port = app_container.run(f"python3 -c '{probe}' {address} 8081").stdout.strip()
+    assert nginx_port == "0"  # the same address does answer on nginx's port
+    assert app_port != "0"
+
+
 def test_health_endpoint_needs_no_credentials_and_says_only_ok() -> None:
     status, _, body = request(BASE_URL + "healthz")
     assert (status, body) == (200, "ok")
