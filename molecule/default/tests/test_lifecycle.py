@@ -39,26 +39,26 @@ def status_of(user: str | None = None, password: str = "", timeout: float = 10) 
         return -1
 
 
-def converge(passwords: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run converge with these users (name: password) instead of the scenario's."""
+def converge_command(passwords: dict[str, str], *args: str, **extra_vars: object) -> list[str]:
+    """ansible-playbook converge with these users (name: password) instead of the scenario's."""
     users = [{"name": name, "password": password} for name, password in passwords.items()]
-    extra = json.dumps({"sidecar_app_users": users, "sidecar_app_no_log": True})
+    extra = json.dumps({"sidecar_app_users": users, "sidecar_app_no_log": True, **extra_vars})
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    return ["ansible-playbook", "--inventory", inventory, "-e", extra, *args, str(SCENARIO / "converge.yml")]
+
+
+def converge(
+    passwords: dict[str, str], *args: str, expect_success: bool = True, **extra_vars: object
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [
-            "ansible-playbook",
-            "--inventory",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "-e",
-            extra,
-            *args,
-            str(SCENARIO / "converge.yml"),
-        ],
+        converge_command(passwords, *args, **extra_vars),
         capture_output=True,
         text=True,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
         check=False,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    assert (result.returncode == 0) == expect_success, output
     return result
 
 
@@ -183,3 +183,42 @@ def test_app_crash_gives_prompt_502_and_recovers_by_itself(ephemeral_dir: Path) 
     assert seen[-1][0] == 200
     assert {status for status, _ in seen[:-1]} <= {502, 503}
     assert all(elapsed < 5 for _, elapsed in seen)
+
+
+def test_broken_nginx_configuration_never_reaches_the_pod(ephemeral_dir: Path) -> None:
+    passwords = {"admin": generated(ephemeral_dir, "admin"), "reader": generated(ephemeral_dir, "reader")}
+    before = container_state("proxy")
+    result = converge(passwords, expect_success=False, sidecar_app_proxy_client_max_body_size="10 m")
+    nginx_said = re.search(
+        r"\[emerg\].*invalid number of arguments in .{0,2}client_max_body_size", result.stderr
+    )
+    assert nginx_said, result.stderr[-3000:]
+    assert "nginx: configuration file /etc/nginx/nginx.conf test failed" in result.stderr
+    assert container_state("proxy") == before
+    assert status_of("admin", passwords["admin"]) == 200
+
+
+def test_interrupted_deploy_converges_when_run_again(ephemeral_dir: Path) -> None:
+    passwords = {"admin": generated(ephemeral_dir, "admin"), "reader": generated(ephemeral_dir, "reader")}
+    changed_env = {"HELLO_ECHO_HEADERS": "1", "INTERRUPTED_DEPLOY_PROBE": "1"}
+    process = subprocess.Popen(
+        converge_command(passwords, sidecar_app_app_env=changed_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # stop it as it starts replacing the containers
+        if "Run the containers in the pod" in line:
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+            break
+    process.communicate(timeout=120)
+    assert process.returncode != 0
+
+    converge(passwords, sidecar_app_app_env=changed_env)
+    assert status_of("admin", passwords["admin"]) == 200
+    rerun = converge(passwords, sidecar_app_app_env=changed_env)
+    assert re.search(r"changed=0\s", rerun.stdout)
+    converge(passwords)  # back to the scenario's settings
