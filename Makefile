@@ -61,7 +61,7 @@ verify: setup
 teardown: setup
 	ansible-playbook playbooks/teardown.yml
 
-render: setup
+render: $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar
 	ansible-playbook playbooks/render.yml -e sidecar_app_platform=$(or $(PLATFORM),openshift) -e sidecar_app_render_dir=$(or $(DIR),render)
 
 lint: setup

@@ -1,0 +1,423 @@
+"""The OpenShift and Kubernetes objects the role renders (playbooks/render.yml, no cluster needed).
+
+Every object is validated strictly (unknown fields rejected, as `oc apply --validate=strict`
+does) against the JSON schema of its kind from a real OpenShift 4.17 cluster, then the objects
+are checked against each other and against the inputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import jsonschema
+import pytest
+from conftest import (
+    APP_IMAGE,
+    PASSWORD,
+    PROXY_IMAGE,
+    REGISTRY,
+    ROOT,
+    SCENARIOS,
+    Render,
+    ansible_environment,
+    load_objects,
+    run_render,
+)
+
+SCHEMAS = Path(os.environ.get("SIDECAR_APP_SCHEMAS", ROOT.parent / "shared/schemas/openshift-4.17"))
+# What the generator (openapi2jsonschema) writes: the unversioned "latest draft" URI, which
+# jsonschema maps to no draft of its own.
+SCHEMA_URI = "http://json-schema.org/schema#"
+# The keywords draft 4 defines; the schemas must use no others (x-kubernetes-* annotations and
+# descriptions aside), so validating them as draft 4 means what their authors meant.
+DRAFT4_KEYWORDS = set(jsonschema.Draft4Validator.VALIDATORS) | {"$schema", "id", "description", "default"}
+INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
+PROXY_PORT = 8081
+OPENSHIFT = [name for name, inputs in SCENARIOS.items() if inputs["sidecar_app_platform"] == "openshift"]
+KUBERNETES = [name for name, inputs in SCENARIOS.items() if inputs["sidecar_app_platform"] == "kubernetes"]
+
+
+def schema_path(obj: dict[str, Any]) -> Path:
+    """<kind>-<group>-<version>.json, the group cut at its first dot; core kinds <kind>-<version>.json."""
+    group, _, version = obj["apiVersion"].rpartition("/")
+    parts = [obj["kind"].lower(), group.split(".")[0], version] if group else [obj["kind"].lower(), version]
+    return SCHEMAS / ("-".join(parts) + ".json")
+
+
+def format_checker() -> jsonschema.FormatChecker:
+    """The OpenAPI formats the schemas use, checked as the API server would."""
+    checker = jsonschema.FormatChecker(formats=())
+
+    @checker.checks("int32")
+    def is_int32(instance: object) -> bool:
+        return not isinstance(instance, int) or -(2**31) <= instance < 2**31
+
+    @checker.checks("int64")
+    def is_int64(instance: object) -> bool:
+        return not isinstance(instance, int) or -(2**63) <= instance < 2**63
+
+    @checker.checks("byte", raises=binascii.Error)
+    def is_base64(instance: object) -> bool:
+        return not isinstance(instance, str) or base64.b64decode(instance, validate=True) is not None
+
+    return checker
+
+
+@functools.cache
+def validator(path: Path) -> jsonschema.protocols.Validator:
+    if not path.is_file():
+        pytest.fail(f"no schema {path.name} in {SCHEMAS} (set SIDECAR_APP_SCHEMAS to the schemas directory)")
+    schema = json.loads(path.read_text())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
+    return cls(schema, format_checker=format_checker())
+
+
+def schema_keywords(node: dict[str, Any]) -> Iterator[str]:
+    """The keywords of a schema and of every schema nested in it (not property names, not values)."""
+    yield from node
+    for child in node.get("properties", {}).values():
+        yield from schema_keywords(child)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            yield from schema_keywords(node[key])
+    for child in node.get("oneOf", []):
+        yield from schema_keywords(child)
+
+
+def pod_spec(render: Render) -> dict[str, Any]:
+    spec: dict[str, Any] = render.pod_template["spec"]
+    return spec
+
+
+def containers(render: Render) -> dict[str, dict[str, Any]]:
+    return {container["name"]: container for container in pod_spec(render)["containers"]}
+
+
+def is_subset(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return selector.items() <= labels.items()
+
+
+def htpasswd(render: Render) -> str:
+    data = render.one("Secret")["data"]["htpasswd"]
+    return base64.b64decode(data).decode()
+
+
+def test_schemas_are_self_contained_draft4_schemas() -> None:
+    paths = sorted(SCHEMAS.glob("*.json"))
+    assert paths, f"no schemas in {SCHEMAS} (set SIDECAR_APP_SCHEMAS)"
+    for path in paths:
+        text = path.read_text()
+        schema = json.loads(text)
+        assert schema["$schema"] == SCHEMA_URI, path.name
+        assert '"$ref"' not in text, f"{path.name} refers outside itself"
+        unknown = {
+            keyword
+            for keyword in schema_keywords(schema)
+            if keyword not in DRAFT4_KEYWORDS and not keyword.startswith("x-kubernetes-")
+        }
+        assert not unknown, f"{path.name} uses keywords draft 4 does not know: {unknown}"
+        jsonschema.Draft4Validator.check_schema(schema)
+        assert schema["additionalProperties"] is False, f"{path.name} is not strict"
+
+
+def test_every_object_validates_strictly_against_its_openshift_schema(render: Render) -> None:
+    for file_name, obj in render.objects.items():
+        errors = sorted(validator(schema_path(obj)).iter_errors(obj), key=lambda e: list(e.absolute_path))
+        assert not errors, f"{file_name}: " + "; ".join(
+            f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors
+        )
+
+
+def test_the_schema_check_rejects_unknown_fields(renders: dict[str, Render]) -> None:
+    deployment = renders["openshift-deployment-cluster-build"].one("Deployment")
+    typo = deployment | {"spec": deployment["spec"] | {"replica": 2}}
+    assert not validator(schema_path(deployment)).is_valid(typo)
+
+
+def test_objects_are_the_expected_ones_numbered_in_apply_order(render: Render) -> None:
+    name, build = render.name, render.get("sidecar_app_image_build", "cluster")
+    expected = [f"00-secret-{name}-htpasswd.yml"]
+    if build == "cluster":
+        expected += [f"imagestream-{name}-app", f"imagestream-{name}-proxy"]
+        expected += [f"buildconfig-{name}-app", f"buildconfig-{name}-proxy"]
+    expected += [
+        f"{render.get('sidecar_app_workload_kind', 'Deployment').lower()}-{name}",
+        f"service-{name}",
+        f"{'route' if render.platform == 'openshift' else 'ingress'}-{name}",
+        f"networkpolicy-{name}",
+    ]
+    numbered = expected[:1] + [f"{n:02d}-{base}.yml" for n, base in enumerate(expected[1:], start=1)]
+    assert sorted(render.objects) == numbered
+
+
+def test_every_object_is_named_namespaced_and_labelled(render: Render) -> None:
+    for file_name, obj in render.objects.items():
+        metadata = obj["metadata"]
+        assert metadata["namespace"] == render.namespace, file_name
+        assert metadata["name"].startswith(render.name), file_name
+        assert is_subset(
+            {
+                "app.kubernetes.io/name": render.name,
+                "app.kubernetes.io/instance": render.name,
+                "app.kubernetes.io/managed-by": "authproxy.sidecar",
+            },
+            metadata["labels"],
+        ), file_name
+
+
+def test_files_are_readable_by_all_but_the_secret_only_by_its_owner(render: Render) -> None:
+    for path in render.directory.iterdir():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o600 if path.name.startswith("00-secret-") else 0o644), path.name
+
+
+def test_workload_and_service_select_the_pods_and_reach_nginx(render: Render) -> None:
+    labels = render.pod_template["metadata"]["labels"]
+    workload_selector = render.workload["spec"]["selector"]
+    if render.workload["kind"] == "Deployment":
+        workload_selector = workload_selector["matchLabels"]
+    assert is_subset(workload_selector, labels)
+    service = render.one("Service")
+    assert is_subset(service["spec"]["selector"], labels)
+    assert service["spec"]["selector"] == workload_selector
+    named_ports = {
+        port["name"]: port["containerPort"]
+        for container in containers(render).values()
+        for port in container.get("ports", [])
+    }
+    http = {"name": "http", "protocol": "TCP", "port": PROXY_PORT, "targetPort": "http"}
+    assert service["spec"]["ports"] == [http]
+    assert named_ports == {"http": PROXY_PORT}
+
+
+@pytest.mark.parametrize("scenario", OPENSHIFT)
+def test_route_is_an_edge_route_to_a_service_port(renders: dict[str, Render], scenario: str) -> None:
+    render = renders[scenario]
+    route, service = render.one("Route"), render.one("Service")
+    assert route["spec"]["to"] == {"kind": "Service", "name": service["metadata"]["name"], "weight": 100}
+    assert route["spec"]["port"]["targetPort"] in {port["name"] for port in service["spec"]["ports"]}
+    assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert not render.of_kind("Ingress")
+
+
+@pytest.mark.parametrize("scenario", OPENSHIFT)
+def test_route_has_a_host_only_when_one_is_given(renders: dict[str, Render], scenario: str) -> None:
+    render = renders[scenario]
+    spec = render.one("Route")["spec"]
+    if render.get("sidecar_app_route_host", ""):
+        assert spec["host"] == render.inputs["sidecar_app_route_host"]
+    else:
+        assert "host" not in spec
+
+
+@pytest.mark.parametrize("scenario", KUBERNETES)
+def test_ingress_leads_to_a_service_port_with_the_host_class_and_tls_given(
+    renders: dict[str, Render], scenario: str
+) -> None:
+    render = renders[scenario]
+    ingress, service = render.one("Ingress"), render.one("Service")
+    (rule,) = ingress["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    backend = path["backend"]["service"]
+    assert backend["name"] == service["metadata"]["name"]
+    assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    host = render.get("sidecar_app_route_host", "")
+    assert rule.get("host", "") == host
+    assert ingress["spec"].get("ingressClassName", "") == render.get("sidecar_app_ingress_class_name", "")
+    tls_secret = render.get("sidecar_app_ingress_tls_secret", "")
+    if tls_secret:
+        assert ingress["spec"]["tls"] == [{"secretName": tls_secret} | ({"hosts": [host]} if host else {})]
+    else:
+        assert "tls" not in ingress["spec"]
+    assert not render.of_kind("Route")
+
+
+def test_network_policy_admits_only_nginx_port_of_the_pods(render: Render) -> None:
+    policy = render.one("NetworkPolicy")["spec"]
+    assert is_subset(policy["podSelector"]["matchLabels"], render.pod_template["metadata"]["labels"])
+    assert policy["policyTypes"] == ["Ingress"]
+    assert policy["ingress"] == [{"ports": [{"protocol": "TCP", "port": PROXY_PORT}]}]
+
+
+def test_every_secret_a_pod_mounts_is_rendered_and_none_uses_string_data(render: Render) -> None:
+    mounted = {volume["secret"]["secretName"] for volume in pod_spec(render)["volumes"] if "secret" in volume}
+    rendered = {secret["metadata"]["name"] for secret in render.of_kind("Secret")}
+    assert mounted == {f"{render.name}-htpasswd"}
+    assert mounted <= rendered
+    assert all("stringData" not in obj for obj in render.objects.values())
+
+
+def test_secret_holds_a_2y_bcrypt_hash_of_the_given_password(render: Render) -> None:
+    secret = render.one("Secret")
+    assert secret["type"] == "Opaque"
+    assert set(secret["data"]) == {"htpasswd"}
+    user, hashed = htpasswd(render).rstrip("\n").split(":", 1)
+    assert user == "admin"
+    assert hashed.startswith("$2y$")
+    assert bcrypt.checkpw(PASSWORD.encode(), hashed.encode())
+    assert PASSWORD not in json.dumps(render.objects)
+
+
+def test_pods_run_unprivileged(render: Render) -> None:
+    spec = pod_spec(render)
+    assert spec["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert spec["automountServiceAccountToken"] is False
+    assert not {"hostNetwork", "hostPID", "hostIPC"} & set(spec)
+    assert not [volume for volume in spec["volumes"] if "hostPath" in volume]
+    assert set(containers(render)) == {"app", "proxy"}
+    for name, container in containers(render).items():
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False, name
+        assert context["runAsNonRoot"] is True, name
+        assert context["readOnlyRootFilesystem"] is True, name
+        assert context["capabilities"] == {"drop": ["ALL"]}, name
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert "privileged" not in context, name
+        assert all("hostPort" not in port for port in container.get("ports", [])), name
+    # OpenShift picks the UID from the project's range; a fixed one would fail its restricted SCC.
+    assert "runAsUser" not in json.dumps(render.objects)
+
+
+def test_images_are_named_as_the_image_build_makes_them(render: Render) -> None:
+    images = {name: container["image"] for name, container in containers(render).items()}
+    build, name = render.get("sidecar_app_image_build", "cluster"), render.name
+    if build == "none":
+        assert images == {"app": APP_IMAGE, "proxy": PROXY_IMAGE}
+        return
+    prefix = f"{INTERNAL_REGISTRY}/{render.namespace}" if build == "cluster" else REGISTRY
+    for component, image in images.items():
+        repository, _, tag = image.rpartition(":")
+        assert repository == f"{prefix}/{name}-{component}"
+        assert len(tag) == 12
+        assert all(c in "0123456789abcdef" for c in tag)
+    if build == "cluster":
+        outputs = {bc["metadata"]["name"]: bc["spec"]["output"]["to"] for bc in render.of_kind("BuildConfig")}
+        assert outputs == {
+            f"{name}-{component}": {"kind": "ImageStreamTag", "name": image.rpartition("/")[2]}
+            for component, image in images.items()
+        }
+        assert {stream["metadata"]["name"] for stream in render.of_kind("ImageStream")} == set(outputs)
+    else:
+        assert not render.of_kind("BuildConfig")
+        assert not render.of_kind("ImageStream")
+
+
+def test_build_configs_build_the_containerfile_from_an_uploaded_context(render: Render) -> None:
+    for build_config in render.of_kind("BuildConfig"):
+        spec = build_config["spec"]
+        assert spec["source"] == {"type": "Binary", "binary": {}}
+        assert spec["strategy"]["type"] == "Docker"
+        assert spec["strategy"]["dockerStrategy"]["dockerfilePath"] == "Containerfile"
+        assert spec["strategy"]["dockerStrategy"]["buildArgs"] == [
+            {"name": "BASE_IMAGE", "value": "docker.io/library/debian:bookworm-slim"}
+        ]
+        assert spec["triggers"] == []
+
+
+def test_rollouts_keep_pods_up_and_have_no_image_change_triggers(render: Render) -> None:
+    workload = render.workload
+    spec = workload["spec"]
+    assert spec["replicas"] == render.get("sidecar_app_replicas", 1)
+    assert "image.openshift.io/triggers" not in workload["metadata"].get("annotations", {})
+    if workload["kind"] == "Deployment":
+        assert spec["strategy"]["type"] == "RollingUpdate"
+        assert spec["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+        assert spec["progressDeadlineSeconds"] == 300
+    else:
+        assert spec["triggers"] == [{"type": "ConfigChange"}]
+        assert spec["strategy"]["type"] == "Rolling"
+        assert spec["strategy"]["rollingParams"]["maxUnavailable"] == 0
+        assert spec["strategy"]["rollingParams"]["timeoutSeconds"] == 300
+
+
+def test_render_into_a_used_directory_removes_the_files_of_objects_gone(
+    renders: dict[str, Render], tmp_path: Path
+) -> None:
+    # A relative directory is taken from where ansible-playbook runs.
+    first = renders["openshift-deployment-cluster-build"]
+    shutil.copytree(first.directory, tmp_path / "out")
+    (tmp_path / "out/notes.txt").write_text("not ours\n")
+    inputs = SCENARIOS["kubernetes-deployment-podman-build"] | {"sidecar_app_render_dir": "out"}
+    result = run_render(inputs, tmp_path / "home", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "00-secret-hello-sidecar-htpasswd.yml",
+        "01-deployment-hello-sidecar.yml",
+        "02-service-hello-sidecar.yml",
+        "03-ingress-hello-sidecar.yml",
+        "04-networkpolicy-hello-sidecar.yml",
+        "notes.txt",
+    ]
+    objects = load_objects(tmp_path / "out")
+    assert objects["03-ingress-hello-sidecar.yml"]["kind"] == "Ingress"
+    assert objects["01-deployment-hello-sidecar.yml"] != first.objects["05-deployment-hello-sidecar.yml"]
+
+
+def test_render_needs_a_directory_and_a_cluster_platform(tmp_path: Path) -> None:
+    result = run_render({"sidecar_app_platform": "podman"}, tmp_path / "home", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Give the directory to write to and the platform to render for" in result.stdout
+    assert "TASK [authproxy.sidecar.sidecar_app" not in result.stdout
+
+
+def test_render_refuses_a_deploymentconfig_on_kubernetes(tmp_path: Path) -> None:
+    inputs = SCENARIOS["kubernetes-deployment-podman-build"] | {
+        "sidecar_app_workload_kind": "DeploymentConfig",
+        "sidecar_app_render_dir": str(tmp_path / "render"),
+    }
+    result = run_render(inputs, tmp_path / "home")
+    assert result.returncode != 0
+    assert "sidecar_app_workload_kind" in result.stdout
+    assert not (tmp_path / "render").exists()
+
+
+def test_project_request_carries_the_display_name_and_the_csc_project(tmp_path: Path) -> None:
+    ansible = Path(ansible_environment(tmp_path / "home")["PATH"].split(os.pathsep)[0]) / "ansible"
+    inputs = {
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "sidecar_app_namespace": "my-hello",
+        "sidecar_app_project_display_name": "My hello",
+        "sidecar_app_project_description": "Hello World behind nginx",
+        "sidecar_app_csc_project": "2001234",
+    }
+    template = ROOT / "roles/sidecar_app/templates/k8s/projectrequest.yml.j2"
+    result = run_ansible_template(ansible, template, tmp_path / "projectrequest.yml", inputs, tmp_path)
+    assert result.returncode == 0, result.stdout
+    (request,) = load_objects(tmp_path).values()
+    assert not list(validator(schema_path(request)).iter_errors(request))
+    assert request == {
+        "apiVersion": "project.openshift.io/v1",
+        "kind": "ProjectRequest",
+        "metadata": {"name": "my-hello"},
+        "displayName": "My hello",
+        "description": "Hello World behind nginx\ncsc_project: 2001234",
+    }
+
+
+def run_ansible_template(
+    ansible: Path, template: Path, dest: Path, inputs: dict[str, Any], home: Path
+) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(ansible),
+        "localhost",
+        "--connection=local",
+        "--module-name=ansible.builtin.template",
+        f"--args=src={template} dest={dest} mode=0644",
+        "--extra-vars",
+        json.dumps(inputs),
+    ]
+    return subprocess.run(
+        command, cwd=ROOT, env=ansible_environment(home / "home"), capture_output=True, text=True, check=False
+    )
