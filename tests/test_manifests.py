@@ -276,7 +276,8 @@ def test_pods_run_unprivileged(render: Render) -> None:
     assert spec["automountServiceAccountToken"] is False
     assert not {"hostNetwork", "hostPID", "hostIPC"} & set(spec)
     assert not [volume for volume in spec["volumes"] if "hostPath" in volume]
-    assert set(containers(render)) == {"app", "proxy"}
+    # The verifier runs from the proxy image (sidecar_app_auth_cache, on by default).
+    assert set(containers(render)) == {"app", "proxy", "verifier"}
     for name, container in containers(render).items():
         context = container["securityContext"]
         assert context["allowPrivilegeEscalation"] is False, name
@@ -294,10 +295,13 @@ def test_images_are_named_as_the_image_build_makes_them(render: Render) -> None:
     images = {name: container["image"] for name, container in containers(render).items()}
     build, name = render.get("sidecar_app_image_build", "cluster"), render.name
     if build == "none":
-        assert images == {"app": APP_IMAGE, "proxy": PROXY_IMAGE}
+        assert images == {"app": APP_IMAGE, "proxy": PROXY_IMAGE, "verifier": PROXY_IMAGE}
         return
     prefix = f"{INTERNAL_REGISTRY}/{render.namespace}" if build == "cluster" else REGISTRY
+    assert images["verifier"] == images["proxy"]
     for component, image in images.items():
+        if component == "verifier":
+            continue
         repository, _, tag = image.rpartition(":")
         assert repository == f"{prefix}/{name}-{component}"
         assert len(tag) == 12
@@ -307,6 +311,7 @@ def test_images_are_named_as_the_image_build_makes_them(render: Render) -> None:
         assert outputs == {
             f"{name}-{component}": {"kind": "ImageStreamTag", "name": image.rpartition("/")[2]}
             for component, image in images.items()
+            if component != "verifier"
         }
         assert {stream["metadata"]["name"] for stream in render.of_kind("ImageStream")} == set(outputs)
     else:
