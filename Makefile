@@ -16,7 +16,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 # Written by the podman-config step: where podman's defaults fail, the settings that work.
 -include $(STAMPS)/podman.mk
 
-.PHONY: help setup deploy verify teardown test lint unit molecule render clean
+.PHONY: help setup deploy verify teardown test lint unit molecule render bench clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -24,6 +24,7 @@ help:
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
+	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~8 min)"
 
 setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk
 
@@ -53,7 +54,7 @@ $(STAMPS)/podman.mk: scripts/podman-config.sh files/podman/containers.conf $(STA
 	mv $@.tmp $@
 
 deploy: setup
-	ansible-playbook playbooks/deploy.yml -e sidecar_app_base_image=$(BASE_IMAGE)
+	ansible-playbook playbooks/deploy.yml -e sidecar_app_base_image=$(BASE_IMAGE) $(DEPLOY_ARGS)
 
 verify: setup
 	ansible-playbook playbooks/verify.yml
@@ -75,6 +76,10 @@ molecule: setup
 
 unit: setup
 	pytest tests
+
+# Measures, prints numbers, asserts nothing (see BENCHMARKS.md). Redeploys the local deployment.
+bench: setup
+	$(VENV)/bin/python bench/run.py
 
 # The suite ends with pytest, so its summary line closes the output.
 test: lint molecule unit

@@ -2,7 +2,7 @@
 # Install the system packages `make` needs on Debian/Ubuntu, only those that are missing.
 set -euo pipefail
 
-packages=(podman runc uidmap mmdebstrap python3-venv curl)
+packages=(podman runc uidmap mmdebstrap python3-venv curl wrk)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

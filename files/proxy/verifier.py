@@ -1,17 +1,25 @@
 """Answers nginx auth_request subrequests for the sidecar.
 
 200 with X-Auth-User for valid HTTP Basic credentials, 401 with a Basic challenge otherwise.
-bcrypt runs here, outside nginx's event loop, at most VERIFIER_CONCURRENCY hashes at a time;
-nginx caches the answers briefly (keyed by an HMAC of the header), so each credential is
-hashed about once per cache period. The htpasswd file is re-read whenever it changes.
+bcrypt runs here, outside nginx's event loop, at most VERIFIER_CONCURRENCY hashes at a time.
+nginx caches the answers for a few seconds and renews them in the background; so that a renewal
+never waits behind bcrypt (say, behind a flood of wrong guesses), a credential that verified
+is remembered, under an HMAC with a per-start random key, for as long as the user's hash in the
+htpasswd file stays the same. The file is re-read whenever it changes, so a changed or removed
+password is checked again (and refused) on the next renewal.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import json
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import bcrypt
@@ -20,6 +28,8 @@ HTPASSWD_FILE = os.environ.get("HTPASSWD_FILE", "/etc/nginx/auth/htpasswd")
 PORT = int(os.environ.get("VERIFIER_PORT", "9091"))
 CONCURRENCY = int(os.environ.get("VERIFIER_CONCURRENCY", "1"))
 REALM = os.environ.get("AUTH_REALM", "Restricted").replace('"', "")
+# How long nginx may reuse an answer, and serve it stale while renewing it in the background.
+CACHE_CONTROL = f"max-age={int(os.environ.get('AUTH_CACHE_SECONDS', '4'))}, stale-while-revalidate=1"
 
 
 class Htpasswd:
@@ -56,6 +66,43 @@ class Htpasswd:
 
 USERS = Htpasswd(HTPASSWD_FILE)
 HASHING = threading.BoundedSemaphore(CONCURRENCY)
+STATS = {"answers": 0, "hashes_checked": 0}  # since start, for /stats
+
+
+def count(event: str) -> None:
+    with USERS.lock:
+        STATS[event] += 1
+
+
+class VerifiedCredentials:
+    """Credentials that matched, keyed by HMAC of the header, with the hash they matched."""
+
+    def __init__(self, capacity: int = 10000) -> None:
+        self.key = os.urandom(32)
+        self.capacity = capacity
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[bytes, tuple[str, bytes]] = OrderedDict()
+
+    def digest(self, authorization: str) -> bytes:
+        return hmac.new(self.key, authorization.encode(), hashlib.sha256).digest()
+
+    def user(self, digest: bytes, current_hash_of: Callable[[str], bytes | None]) -> str | None:
+        with self.lock:
+            entry = self.entries.get(digest)
+        if entry is None:
+            return None
+        user, matched_hash = entry
+        return user if current_hash_of(user) == matched_hash else None
+
+    def remember(self, digest: bytes, user: str, matched_hash: bytes) -> None:
+        with self.lock:
+            self.entries[digest] = (user, matched_hash)
+            self.entries.move_to_end(digest)
+            while len(self.entries) > self.capacity:
+                self.entries.popitem(last=False)
+
+
+VERIFIED = VerifiedCredentials()
 
 
 def authenticated_user(authorization: str | None) -> str | None:
@@ -63,6 +110,10 @@ def authenticated_user(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "basic":
         return None
+    digest = VERIFIED.digest(authorization or "")
+    remembered = VERIFIED.user(digest, USERS.hash_of)
+    if remembered:
+        return remembered
     try:
         user, sep, password = base64.b64decode(token.strip(), validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
@@ -71,15 +122,29 @@ def authenticated_user(authorization: str | None) -> str | None:
     if hashed is None:
         return None
     with HASHING:
-        return user if bcrypt.checkpw(password.encode()[:72], hashed) else None
+        count("hashes_checked")
+        if not bcrypt.checkpw(password.encode()[:72], hashed):
+            return None
+    VERIFIED.remember(digest, user, hashed)
+    return user
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        if self.path == "/stats":  # loopback only, like everything here; says no names
+            body = json.dumps(STATS).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        count("answers")
         user = authenticated_user(self.headers.get("Authorization"))
         self.send_response(200 if user else 401)
+        self.send_header("Cache-Control", CACHE_CONTROL)
         if user:
             self.send_header("X-Auth-User", user)
         else:

@@ -31,3 +31,8 @@ def proxy_container() -> testinfra.host.Host:
 @pytest.fixture(scope="session")
 def app_container() -> testinfra.host.Host:
     return testinfra.get_host(f"podman://{APP_NAME}-app")
+
+
+@pytest.fixture(scope="session")
+def verifier_container() -> testinfra.host.Host:
+    return testinfra.get_host(f"podman://{APP_NAME}-verifier")

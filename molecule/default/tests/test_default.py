@@ -164,9 +164,11 @@ def test_health_endpoint_needs_no_credentials_and_says_only_ok() -> None:
 
 
 def test_processes_run_as_the_arbitrary_non_root_uid_with_group_0(
-    proxy_container: testinfra.host.Host, app_container: testinfra.host.Host
+    proxy_container: testinfra.host.Host,
+    app_container: testinfra.host.Host,
+    verifier_container: testinfra.host.Host,
 ) -> None:
-    for container in (proxy_container, app_container):
+    for container in (proxy_container, app_container, verifier_container):
         statuses = container.run("cat /proc/[0-9]*/status").stdout
         uids = {int(line.split()[1]) for line in statuses.splitlines() if line.startswith("Uid:")}
         gids = {int(line.split()[1]) for line in statuses.splitlines() if line.startswith("Gid:")}
@@ -237,3 +239,19 @@ def test_check_mode_run_reports_no_change() -> None:
     recap = re.search(r"podman-host\s*:\s*ok=\d+\s+changed=(\d+)", result.stdout)
     assert recap, result.stdout[-3000:]
     assert recap.group(1) == "0", result.stdout[-5000:]
+
+
+def test_bounded_load_with_right_credentials_has_no_errors(admin_password: str) -> None:
+    """30 s at 50 connections on 127.0.0.1 through the sidecar: every answer is 200."""
+    token = base64.b64encode(f"admin:{admin_password}".encode()).decode()
+    out = subprocess.run(
+        ["wrk", "-t2", "-c50", "-d30s", "--timeout", "10s", "-H", f"Authorization: Basic {token}", BASE_URL],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    print(out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    assert requests > 1000
+    assert "Non-2xx or 3xx responses" not in out
+    assert "Socket errors" not in out

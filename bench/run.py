@@ -1,0 +1,234 @@
+"""make bench: the auth cache against the alternatives, measured side by side on this machine.
+
+Redeploys the local podman deployment (make teardown, then make deploy cold and warm), adds
+throwaway nginx containers with other configurations to the same pod, and drives each with wrk
+from inside the pod's network namespace (127.0.0.1 only): 3 interleaved repetitions at 10 and
+50 connections. Prints medians; the last line is the sidecar/no-auth ratio. Numbers, not
+assertions: the machine is noisy.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "hello-sidecar"
+UID = "1000680000"
+DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
+REPETITIONS = int(os.environ.get("BENCH_REPETITIONS", "3"))
+CONNECTIONS = (10, 50)
+BCRYPT_ROUNDS = 10
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def run(*args: str, **kwargs: object) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout  # type: ignore[call-overload]
+
+
+def timed_make(target: str, extra: str = "") -> float:
+    env = {k: v for k, v in os.environ.items() if k != "SIDECAR_APP_PASSWORD"}
+    env["DEPLOY_ARGS"] = extra
+    started = time.monotonic()
+    subprocess.run(
+        ["make", "--no-print-directory", target], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    return time.monotonic() - started
+
+
+def milliseconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(netns_pid: str, port: int, connections: int, header: str | None, script: str | None = None) -> Result:
+    command = ["nsenter", "--target", netns_pid, "--net", "wrk", "-t2", f"-c{connections}", f"-d{DURATION}s"]
+    command += ["--latency", "--timeout", "10s"]
+    if header:
+        command += ["-H", f"Authorization: {header}"]
+    if script:
+        command += ["-s", script]
+    out = run(*command, f"http://127.0.0.1:{port}/")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = milliseconds(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = milliseconds(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)
+    return Result(rps, p50, p99, errors)
+
+
+def container_pids(container: str) -> list[str]:
+    return run("podman", "top", container, "hpid").split()[1:]
+
+
+def rss_kib(pids: list[str]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        total += int(match.group(1)) if match else 0
+    return total
+
+
+class PeakMemory(threading.Thread):
+    """Samples the resident memory of the proxy and verifier containers while a run goes on."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = {"proxy": 0, "verifier": 0}
+        self.pids = {c: container_pids(f"{NAME}-{c}") for c in self.peak}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            for component, pids in self.pids.items():
+                self.peak[component] = max(self.peak[component], rss_kib(pids))
+
+
+def variant_config(config: str, port: int, auth: str) -> str:
+    """The deployed nginx.conf with another port and authentication, for comparison only."""
+    config = config.replace("listen 8081 default_server;", f"listen {port} default_server;")
+    auth_lines = (
+        "        auth_request /_auth;\n        auth_request_set $auth_user $upstream_http_x_auth_user;\n"
+    )
+    assert auth_lines in config, "the deployed nginx.conf does not use the auth cache"
+    if auth == "none":
+        return config.replace(auth_lines, "")
+    if auth == "basic":
+        stock = '        auth_basic "Restricted";\n        auth_basic_user_file /etc/nginx/auth/htpasswd;\n'
+        return config.replace(auth_lines, stock).replace("$auth_user;", "$remote_user;")
+    assert auth == "steady"
+    return re.sub(r"proxy_cache_valid 200 401 \d+s;", "proxy_cache_valid 200 401 3600s;", config)
+
+
+def start_variant(image: str, state_dir: Path, config_dir: Path, variant: str, port: int) -> None:
+    config_file = config_dir / f"{variant}.conf"
+    deployed = run("podman", "exec", f"{NAME}-proxy", "cat", "/etc/nginx/nginx.conf")
+    config_file.write_text(variant_config(deployed, port, variant))
+    config_file.chmod(0o644)
+    run("podman", "rm", "--force", f"bench-{variant}")
+    run(
+        "podman", "run", "--detach", "--pod", NAME, "--name", f"bench-{variant}", "--user", f"{UID}:0",
+        "--read-only", "--tmpfs", "/tmp:rw,size=64m,mode=1777,notmpcopyup", "--cap-drop", "ALL",
+        "--security-opt", "no-new-privileges", "--memory", "64m", "--cpus", "0.5",
+        "--volume", f"{config_file}:/etc/nginx/nginx.conf:ro",
+        "--volume", f"{state_dir}/auth:/etc/nginx/auth:ro",
+        image,
+    )  # fmt: skip
+
+
+def main() -> None:
+    home = Path.home()
+    state_dir = home / ".local/state/authproxy-sidecar" / NAME
+    print("Redeploying the local deployment: make teardown, make deploy (cold), make deploy (warm) ...")
+    timed_make("teardown")
+    cold = timed_make("deploy", f"-e sidecar_app_bcrypt_rounds={BCRYPT_ROUNDS}")
+    warm = timed_make("deploy", f"-e sidecar_app_bcrypt_rounds={BCRYPT_ROUNDS}")
+    password = (home / ".config/authproxy-sidecar" / NAME / "admin.password").read_text().strip()
+    header = "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
+    image = run("podman", "inspect", "--format", "{{.ImageName}}", f"{NAME}-proxy").strip()
+    app_image = run("podman", "inspect", "--format", "{{.ImageName}}", f"{NAME}-app").strip()
+    infra = run("podman", "pod", "inspect", "--format", "{{.InfraContainerID}}", NAME).strip()
+    netns_pid = run("podman", "inspect", "--format", "{{.State.Pid}}", infra).strip()
+    flood_script = str(ROOT / "bench" / "wrong-passwords.lua")
+
+    ports = {"app alone": 8080, "nginx, no auth": 8091, "auth_basic, bcrypt 10": 8092, "sidecar": 8081}
+    ports |= {"sidecar, wrong-password flood": 8081, "sidecar, no expiry (steady)": 8093}
+    results: dict[tuple[str, int], list[Result]] = {}
+    memory = {"proxy": 0, "verifier": 0}
+    with tempfile.TemporaryDirectory() as config_dir:
+        for variant, port in (("none", 8091), ("basic", 8092), ("steady", 8093)):
+            start_variant(image, state_dir, Path(config_dir), variant, port)
+        time.sleep(2)
+        try:
+            for repetition in range(1, REPETITIONS + 1):
+                print(f"repetition {repetition}/{REPETITIONS} ...", flush=True)
+                for label, port in ports.items():
+                    for connections in CONNECTIONS:
+                        auth = None if label in ("app alone", "nginx, no auth") else header
+                        sampler = PeakMemory() if label == "sidecar" and connections == 50 else None
+                        flood = None
+                        if sampler:
+                            sampler.start()
+                        if "flood" in label:
+                            flood = threading.Thread(
+                                target=wrk, args=(netns_pid, port, 10, None, flood_script)
+                            )
+                            flood.start()
+                        result = wrk(netns_pid, port, connections, auth)
+                        if flood:
+                            flood.join()
+                        if sampler:
+                            sampler.done.set()
+                            sampler.join()
+                            memory = {k: max(memory[k], v) for k, v in sampler.peak.items()}
+                        results.setdefault((label, connections), []).append(result)
+        finally:
+            for variant in ("none", "basic", "steady"):
+                subprocess.run(
+                    ["podman", "rm", "--force", f"bench-{variant}"], capture_output=True, check=False
+                )
+
+    def median(label: str, connections: int, field: str) -> float:
+        return statistics.median(getattr(r, field) for r in results[(label, connections)])
+
+    print()
+    columns = ("conns", 5), ("req/s", 9), ("p50 ms", 8), ("p99 ms", 8), ("errors", 7), ("vs no auth", 10)
+    print(f"{'configuration':32} " + " ".join(f"{title:>{width}}" for title, width in columns))
+    for (label, connections), runs in results.items():
+        rps = median(label, connections, "rps")
+        ratio = rps / median("nginx, no auth", connections, "rps")
+        errors = sum(r.errors for r in runs)
+        print(
+            f"{label:32} {connections:>5} {rps:>9.0f} {median(label, connections, 'p50_ms'):>8.2f} "
+            f"{median(label, connections, 'p99_ms'):>8.2f} {errors:>7} {ratio:>10.2f}"
+        )
+    print()
+    for connections in CONNECTIONS:
+        flood = median("sidecar, wrong-password flood", connections, "rps") / median(
+            "sidecar", connections, "rps"
+        )
+        expiry = median("sidecar", connections, "p99_ms") / median(
+            "sidecar, no expiry (steady)", connections, "p99_ms"
+        )
+        gap = median("sidecar", connections, "p50_ms") - median("app alone", connections, "p50_ms")
+        print(
+            f"c{connections}: legitimate req/s under the flood / undisturbed = {flood:.2f}; "
+            f"p99 across cache expiry / steady = {expiry:.2f}; sidecar p50 - app-alone p50 = {gap:.2f} ms"
+        )
+    sizes = {
+        n: int(run("podman", "image", "inspect", "--format", "{{.Size}}", i)) / 1e6
+        for n, i in (("app", app_image), ("proxy", image))
+    }
+    print(f"make deploy: cold {cold:.1f} s (images built), warm {warm:.1f} s (nothing changed)")
+    print(f"image sizes: app {sizes['app']:.0f} MB, proxy (nginx + verifier) {sizes['proxy']:.0f} MB")
+    print(
+        f"peak resident memory under load: nginx {memory['proxy'] / 1024:.1f} MiB, "
+        f"verifier {memory['verifier'] / 1024:.1f} MiB"
+    )
+    ratios = {c: median("sidecar", c, "rps") / median("nginx, no auth", c, "rps") for c in CONNECTIONS}
+    print(f"ratio sidecar/no-auth: c10={ratios[10]:.2f} c50={ratios[50]:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The rules the auth cache keeps (sidecar_app_auth_cache, on by default), on the real pod."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import testinfra
+from conftest import APP_NAME, BASE_URL
+
+TTL = 5  # sidecar_app_auth_cache_ttl's default; answers are kept TTL - 1 seconds
+ANSWER_VALIDITY = TTL - 1
+
+
+def status_with_header(authorization: str | None, timeout: float = 10, client: str = "198.51.100.20") -> int:
+    """GET / with this Authorization header, as this client (X-Forwarded-For; each test its own,
+    so that one test's wrong passwords are not throttled in another)."""
+    req = urllib.request.Request(BASE_URL, headers={"X-Forwarded-For": client})
+    if authorization is not None:
+        req.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return -1
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def verifier_stats(verifier: testinfra.host.Host) -> Counter[str]:
+    """How many answers the verifier gave and how many bcrypt checks it ran, since it started."""
+    probe = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:9091/stats').read().decode())"
+    return Counter(json.loads(verifier.check_output(f'python3 -c "{probe}"')))
+
+
+def podman(*args: str) -> None:
+    subprocess.run(["podman", *args], check=True, capture_output=True)
+
+
+def test_cache_holds_no_credential(admin_password: str, proxy_container: testinfra.host.Host) -> None:
+    assert status_with_header(basic("admin", admin_password)) == 200
+    assert status_with_header(basic("admin", "a-wrong-one")) == 401
+    listing = proxy_container.check_output("find /tmp/auth-cache -type f")
+    contents = "".join(proxy_container.file(path).content.decode("latin-1") for path in listing.split())
+    keys = re.findall(r"KEY: (\S+)", contents)
+    assert keys
+    assert all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)
+    for secret in (admin_password, "a-wrong-one", basic("admin", admin_password).split()[1]):
+        assert secret not in contents
+
+
+def test_wrong_credentials_are_never_accepted_even_when_the_right_ones_are_cached(
+    admin_password: str,
+) -> None:
+    right = basic("admin", admin_password)
+    assert status_with_header(right) == 200  # now cached
+    token = right.split()[1]
+    near_misses = [
+        "Basic " + token.swapcase(),
+        basic("Admin", admin_password),
+        basic("admin", admin_password.swapcase()),
+        basic("admin", admin_password + " "),
+        basic("admin", admin_password[:-1]),
+        "Bearer " + token,
+        "Basic " + token + "x",
+        "Basic",
+    ]
+    statuses = [
+        status_with_header(header, client=f"198.51.100.{30 + n}") for n, header in enumerate(near_misses)
+    ]
+    assert statuses == [401] * len(near_misses)
+    assert status_with_header(right) == 200
+
+
+def test_under_load_nginx_asks_once_per_period_and_bcrypt_runs_at_most_once(
+    ephemeral_dir: Path, verifier_container: testinfra.host.Host
+) -> None:
+    """No stall at expiry: one background renewal per period, not one per in-flight request, and
+    renewals of a credential that already matched need no bcrypt."""
+    header = basic("reader", (ephemeral_dir / "passwords" / "reader.password").read_text().strip())
+    before = verifier_stats(verifier_container)
+    results: Counter[int] = Counter()
+    lock, deadline = threading.Lock(), time.monotonic() + 3 * TTL
+
+    def load() -> None:
+        while time.monotonic() < deadline:
+            status = status_with_header(header)
+            with lock:
+                results[status] += 1
+
+    threads = [threading.Thread(target=load) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    used = verifier_stats(verifier_container) - before
+    answers, checks = used["answers"], used["hashes_checked"]
+    print(
+        f"{sum(results.values())} requests in {3 * TTL} s: {answers} verifier answers, {checks} bcrypt checks"
+    )
+    assert set(results) == {200}
+    assert 1 <= used["answers"] <= math.ceil(3 * TTL / ANSWER_VALIDITY) + 2
+    assert used["hashes_checked"] <= 1
+
+
+def test_requests_fail_closed_while_the_verifier_is_down(admin_password: str, ephemeral_dir: Path) -> None:
+    admin = basic("admin", admin_password)
+    reader = basic("reader", (ephemeral_dir / "passwords" / "reader.password").read_text().strip())
+    assert status_with_header(admin) == 200
+    podman("stop", "--time", "1", f"{APP_NAME}-verifier")
+    try:
+        assert status_with_header(basic("reader", "never-seen-before")) not in (200, -1)
+        time.sleep(TTL + 1)  # every cached answer has expired
+        statuses = {status_with_header(header) for header in (admin, reader) for _ in range(3)}
+        assert 200 not in statuses
+        assert statuses <= {500, 502, 503}
+    finally:
+        podman("start", f"{APP_NAME}-verifier")
+    deadline = time.monotonic() + 30
+    while status_with_header(admin) != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status_with_header(admin) == 200
+
+
+def test_cache_memory_is_bounded(proxy_container: testinfra.host.Host) -> None:
+    """Thousands of distinct headers (unknown users: no bcrypt) stay inside max_size=16m."""
+    statuses = Counter(
+        status_with_header(basic(f"nobody-{n}", "x"), client="198.51.100.99") for n in range(1500)
+    )
+    assert set(statuses) <= {401, 429}
+    used_kib = int(proxy_container.check_output("du -sk /tmp/auth-cache").split()[0])
+    print(f"auth cache after 1500 distinct headers: {used_kib} KiB")
+    assert used_kib <= 16 * 1024
