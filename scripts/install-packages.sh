@@ -2,7 +2,9 @@
 # Install the system packages `make` needs on Debian/Ubuntu, only those that are missing.
 set -euo pipefail
 
-packages=(podman runc uidmap mmdebstrap python3-venv curl wrk)
+# catatonit: podman builds its local pause image (pods without a registry) around it; it is only
+# a recommendation of podman, which --no-install-recommends leaves out.
+packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
