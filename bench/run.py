@@ -46,9 +46,16 @@ def timed_make(target: str, extra: str = "") -> float:
     env = {k: v for k, v in os.environ.items() if k != "SIDECAR_APP_PASSWORD"}
     env["DEPLOY_ARGS"] = extra
     started = time.monotonic()
-    subprocess.run(
-        ["make", "--no-print-directory", target], cwd=ROOT, env=env, check=True, capture_output=True
+    done = subprocess.run(
+        ["make", "--no-print-directory", target],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        sys.exit(f"make {target} failed:\n{(done.stdout + done.stderr)[-4000:]}")
     return time.monotonic() - started
 
 
