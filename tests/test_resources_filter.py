@@ -1,0 +1,81 @@
+"""The limit_request_ratio filter reads quantities as Kubernetes does and finds the largest ratio."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_filter_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("resources_filter", ROOT / "plugins/filter/resources.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+FILTER = load_filter_module()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("500m", 0.5),
+        ("1", 1.0),
+        (2, 2.0),
+        ("0.5", 0.5),
+        ("1500m", 1.5),
+        ("64Mi", 64 * 2**20),
+        ("1Gi", 2**30),
+        ("128M", 128e6),
+        ("1k", 1e3),
+        ("1e3", 1e3),
+        ("1E", 1e18),
+        ("250u", 250e-6),
+    ],
+)
+def test_quantities_are_read_as_kubernetes_reads_them(text: object, value: float) -> None:
+    assert FILTER.quantity(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["", "lots", "1 Gi", "1gi", "Mi", "1e"])
+def test_anything_else_is_refused_with_the_value(text: str) -> None:
+    with pytest.raises(AnsibleFilterError, match="is not a Kubernetes quantity"):
+        FILTER.quantity(text)
+
+
+def test_the_ratio_is_the_largest_of_cpu_and_memory() -> None:
+    resources = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "192Mi"}}
+    assert FILTER.limit_request_ratio(resources) == pytest.approx(10)
+    resources["requests"]["cpu"] = "100m"
+    assert FILTER.limit_request_ratio(resources) == pytest.approx(5)
+    resources["limits"]["memory"] = "1Gi"
+    assert FILTER.limit_request_ratio(resources) == pytest.approx(16)
+
+
+def test_units_may_differ_between_request_and_limit() -> None:
+    resources = {"requests": {"cpu": "0.1", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+    assert FILTER.limit_request_ratio(resources) == pytest.approx(10)
+
+
+def test_a_limit_without_request_is_ratio_one_and_no_limit_no_ratio() -> None:
+    assert FILTER.limit_request_ratio({"limits": {"cpu": "2", "memory": "1Gi"}}) == 1
+    assert FILTER.limit_request_ratio({"requests": {"cpu": "50m"}}) == 0
+    assert FILTER.limit_request_ratio({}) == 0
+
+
+def test_a_zero_request_is_an_infinite_ratio() -> None:
+    assert FILTER.limit_request_ratio({"requests": {"cpu": "0"}, "limits": {"cpu": "1"}}) == float("inf")
+
+
+def test_the_filter_is_registered_under_its_documented_name() -> None:
+    assert FILTER.FilterModule().filters() == {"limit_request_ratio": FILTER.limit_request_ratio}
