@@ -1,12 +1,25 @@
-"""Run playbooks/render.yml and load what it writes, for the tests of the cluster objects."""
+"""What the role makes for the cluster targets, for every combination of inputs, in two runs.
+
+Each set of inputs is a host of a generated inventory, so one ansible-playbook run covers them
+all (a run per combination would pay Ansible's start-up each time):
+
+- the apply run plays playbooks/deploy.yml over every combination against tests/fake_cluster,
+  a test-only collection that stands in for the cluster modules and records every object they
+  are given (no API server can run here; see fake_cluster.py there);
+- the render run plays playbooks/render.yml over the RENDERED combinations, each host with its
+  own render directory.
+
+The two runs go in parallel, each host with its own state directory and fake cluster.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,63 +27,123 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+FAKE_CLUSTER = ROOT / "tests/fake_cluster"
 PASSWORD = "correct horse battery staple"
 APP_IMAGE = "registry.example.com/team/hello-app:1.0"
 PROXY_IMAGE = "registry.example.com/team/hello-proxy@sha256:" + "0" * 64
 REGISTRY = "registry.example.com/ns"
 HOST = "hello.apps.example.com"
+CSC_PROJECT = "2001234"
+# bcrypt cost 10, the lowest the role accepts, keeps 40 hashes cheap; the cost itself is tested
+# in test_htpasswd_filter.py.
+COMMON = {"sidecar_app_bcrypt_rounds": 10}
 
-# Each scenario is one ansible-playbook run; together they cover both platforms, both workload
-# kinds, the three ways images come to be, one and three replicas, and with and without a host.
-SCENARIOS: dict[str, dict[str, Any]] = {
-    "openshift-deployment-cluster-build": {"sidecar_app_platform": "openshift"},
+BUILDS: dict[str, dict[str, Any]] = {
+    "cluster-build": {"sidecar_app_image_build": "cluster"},
+    "pushed-image": {"sidecar_app_image_build": "podman", "sidecar_app_registry": REGISTRY},
+    "given-images": {
+        "sidecar_app_image_build": "none",
+        "sidecar_app_app_image": APP_IMAGE,
+        "sidecar_app_proxy_image": PROXY_IMAGE,
+    },
+}
+# Inputs a few combinations add, so that they are covered too.
+EXTRAS: dict[str, dict[str, Any]] = {
     "openshift-deploymentconfig-cluster-build-3-replicas-host": {
-        "sidecar_app_platform": "openshift",
-        "sidecar_app_workload_kind": "DeploymentConfig",
-        "sidecar_app_replicas": 3,
-        "sidecar_app_route_host": HOST,
         "sidecar_app_name": "wiki",
         "sidecar_app_namespace": "team-wiki",
     },
-    "openshift-deployment-podman-build-3-replicas-host": {
-        "sidecar_app_platform": "openshift",
-        "sidecar_app_image_build": "podman",
-        "sidecar_app_registry": REGISTRY,
-        "sidecar_app_replicas": 3,
-        "sidecar_app_route_host": HOST,
-    },
-    "openshift-deploymentconfig-given-images": {
-        "sidecar_app_platform": "openshift",
-        "sidecar_app_workload_kind": "DeploymentConfig",
-        "sidecar_app_image_build": "none",
-        "sidecar_app_app_image": APP_IMAGE,
-        "sidecar_app_proxy_image": PROXY_IMAGE,
-    },
-    "kubernetes-deployment-podman-build": {
-        "sidecar_app_platform": "kubernetes",
-        "sidecar_app_image_build": "podman",
-        "sidecar_app_registry": REGISTRY,
-    },
-    "kubernetes-deployment-given-images-3-replicas-host-tls": {
-        "sidecar_app_platform": "kubernetes",
-        "sidecar_app_image_build": "none",
-        "sidecar_app_app_image": APP_IMAGE,
-        "sidecar_app_proxy_image": PROXY_IMAGE,
-        "sidecar_app_replicas": 3,
-        "sidecar_app_route_host": HOST,
+    "kubernetes-deployment-given-images-3-replicas-host": {
         "sidecar_app_ingress_class_name": "nginx",
         "sidecar_app_ingress_tls_secret": "hello-tls",
     },
 }
 
 
+def combination_name(platform: str, kind: str, build: str, replicas: int, host: str) -> str:
+    replica_word = "replica" if replicas == 1 else "replicas"
+    return f"{platform}-{kind.lower()}-{build}-{replicas}-{replica_word}-{'host' if host else 'no-host'}"
+
+
+def full_matrix() -> dict[str, dict[str, Any]]:
+    """{openshift, kubernetes} x {Deployment, DeploymentConfig} x BUILDS x {1, 3} x {host, none},
+    without what exists on OpenShift only (DeploymentConfigs and cluster builds) on Kubernetes."""
+    combinations = {}
+    for platform, kind, build, replicas, host in itertools.product(
+        ["openshift", "kubernetes"], ["Deployment", "DeploymentConfig"], BUILDS, [1, 3], [HOST, ""]
+    ):
+        if platform == "kubernetes" and (kind == "DeploymentConfig" or build == "cluster-build"):
+            continue
+        name = combination_name(platform, kind, build, replicas, host)
+        inputs = {
+            "sidecar_app_platform": platform,
+            "sidecar_app_workload_kind": kind,
+            "sidecar_app_replicas": replicas,
+            **BUILDS[build],
+            **({"sidecar_app_route_host": host} if host else {}),
+        }
+        combinations[name] = COMMON | inputs | EXTRAS.get(name, {})
+    return combinations
+
+
+RAHTI = {
+    "sidecar_app_platform": "openshift",
+    "sidecar_app_platform_preset": "rahti2",
+    "sidecar_app_csc_project": CSC_PROJECT,
+}
+# The CSC Rahti 2 preset on a few combinations: its defaults (host, registry, resources) and rules.
+RAHTI_COMBINATIONS: dict[str, dict[str, Any]] = {
+    "rahti2-deployment-cluster-build-3-replicas-no-host": COMMON
+    | RAHTI
+    | {
+        "sidecar_app_namespace": "my-hello",
+        "sidecar_app_project_display_name": "My hello",
+        "sidecar_app_project_description": "Hello World behind nginx",
+        "sidecar_app_replicas": 3,
+    },
+    "rahti2-deploymentconfig-pushed-image-1-replica-no-host": COMMON
+    | RAHTI
+    | {"sidecar_app_workload_kind": "DeploymentConfig", "sidecar_app_image_build": "podman"},
+    "rahti2-deployment-given-images-3-replicas-host": COMMON
+    | RAHTI
+    | BUILDS["given-images"]
+    | {"sidecar_app_replicas": 3, "sidecar_app_route_host": HOST},
+}
+COMBINATIONS = full_matrix() | RAHTI_COMBINATIONS
+# Rendered to files as well, and compared with what was applied: both platforms, both workload
+# kinds, the three ways images come to be, one and three replicas, with and without a host, and
+# the preset.
+RENDERED = [
+    "openshift-deploymentconfig-cluster-build-3-replicas-host",
+    "openshift-deployment-pushed-image-1-replica-no-host",
+    "kubernetes-deployment-given-images-3-replicas-host",
+    "rahti2-deployment-cluster-build-3-replicas-no-host",
+]
+# Every set of objects the tests check: "rendered/<combination>" or "applied/<combination>".
+OBJECT_SETS = [f"rendered/{name}" for name in RENDERED] + [f"applied/{name}" for name in COMBINATIONS]
+
+
+def object_sets_with(**inputs: Any) -> list[str]:  # noqa: ANN401 - inputs are any YAML value
+    """The OBJECT_SETS whose combination has these inputs."""
+    return [
+        name
+        for name in OBJECT_SETS
+        if all(COMBINATIONS[name.split("/")[1]].get(key) == value for key, value in inputs.items())
+    ]
+
+
 @dataclass(frozen=True)
-class Render:
-    """One run of playbooks/render.yml and the objects it wrote, by file name."""
+class ObjectSet:
+    """What the role made for one set of inputs: the files it rendered or the objects it applied.
+
+    objects maps a file name (rendered) or the name the file would have (applied: the Secret
+    00-secret-<name>.yml, every other object numbered in the order it was applied) to the object.
+    """
 
     inputs: dict[str, Any]
-    directory: Path
     objects: dict[str, dict[str, Any]]
+    directory: Path | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
     def get(self, variable: str, default: Any) -> Any:  # noqa: ANN401 - inputs are any YAML value
         return self.inputs.get(variable, default)
@@ -86,6 +159,21 @@ class Render:
     @property
     def platform(self) -> str:
         return str(self.inputs["sidecar_app_platform"])
+
+    @property
+    def preset(self) -> str:
+        return str(self.get("sidecar_app_platform_preset", ""))
+
+    @property
+    def route_host(self) -> str:
+        """The host the inputs ask for, or the preset's default one."""
+        default = f"{self.name}-{self.namespace}.2.rahtiapp.fi" if self.preset == "rahti2" else ""
+        return str(self.get("sidecar_app_route_host", default))
+
+    @property
+    def registry(self) -> str:
+        default = f"image-registry.apps.2.rahti.csc.fi/{self.namespace}" if self.preset == "rahti2" else ""
+        return str(self.get("sidecar_app_registry", default))
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [obj for obj in self.objects.values() if obj["kind"] == kind]
@@ -103,6 +191,10 @@ class Render:
     def pod_template(self) -> dict[str, Any]:
         template: dict[str, Any] = self.workload["spec"]["template"]
         return template
+
+    def applied(self, module: str) -> list[dict[str, Any]]:
+        """The arguments of every call of module (applied sets only)."""
+        return [call["args"] for call in self.calls if call["module"] == module]
 
 
 def ansible_environment(home: Path) -> dict[str, str]:
@@ -122,33 +214,24 @@ def ansible_environment(home: Path) -> dict[str, str]:
     }
 
 
-def render_command(inputs: dict[str, Any]) -> list[str]:
-    ansible_playbook = Path(sys.executable).parent / "ansible-playbook"
-    return [str(ansible_playbook), str(ROOT / "playbooks/render.yml"), "-e", json.dumps(inputs)]
-
-
-def start_render(inputs: dict[str, Any], home: Path, cwd: Path | None = None) -> subprocess.Popen[str]:
-    """Start playbooks/render.yml with inputs as extra vars; cwd is where it runs (default ROOT)."""
-    return subprocess.Popen(
-        render_command(inputs),
-        cwd=cwd or ROOT,
-        env=ansible_environment(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
-    output, _ = process.communicate(timeout=300)
-    return subprocess.CompletedProcess(process.args, process.returncode, output, "")
+def ansible_playbook(playbook: str, *arguments: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / playbook), *arguments]
 
 
 def run_render(
     inputs: dict[str, Any], home: Path, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run playbooks/render.yml to the end; see start_render."""
-    return finish(start_render(inputs, home, cwd))
+    """Run playbooks/render.yml with inputs as extra vars; cwd is where it runs (default ROOT)."""
+    return subprocess.run(
+        ansible_playbook("playbooks/render.yml", "-e", json.dumps(inputs)),
+        cwd=cwd or ROOT,
+        env=ansible_environment(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def load_objects(directory: Path) -> dict[str, dict[str, Any]]:
@@ -161,23 +244,96 @@ def load_objects(directory: Path) -> dict[str, dict[str, Any]]:
     return objects
 
 
+def load_calls(directory: Path) -> list[dict[str, Any]]:
+    log = directory / "calls.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def applied_objects(calls: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The objects given to kubernetes.core.k8s, under the file names render mode gives them."""
+    definitions = [
+        call["args"]["definition"]
+        for call in calls
+        if call["module"] == "kubernetes.core.k8s"
+        and call["args"].get("state", "present") == "present"
+        and call["args"].get("definition")
+    ]
+    objects = {f"00-secret-{d['metadata']['name']}.yml": d for d in definitions if d["kind"] == "Secret"}
+    others = [d for d in definitions if d["kind"] != "Secret"]
+    for number, obj in enumerate(others, start=1):
+        objects[f"{number:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yml"] = obj
+    return objects
+
+
+def write_inventory(path: Path, hosts: dict[str, dict[str, Any]]) -> Path:
+    """An inventory whose sidecar_app_targets are hosts, each with its own variables, run locally."""
+    local = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+    targets = {"hosts": {host: local | host_vars for host, host_vars in hosts.items()}}
+    path.write_text(yaml.safe_dump({"all": {"children": {"sidecar_app_targets": targets}}}))
+    return path
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as output:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
 @pytest.fixture(scope="session")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Render]:
-    """Every scenario rendered once, the runs in parallel (each is a few seconds of Ansible)."""
-    started = {}
-    for scenario, settings in SCENARIOS.items():
-        base = tmp_path_factory.mktemp(scenario)
-        inputs = settings | {"sidecar_app_render_dir": str(base / "render")}
-        started[scenario] = (inputs, base, start_render(inputs, base / "home"))
-    results = {}
-    for scenario, (inputs, base, process) in started.items():
-        result = finish(process)
-        assert result.returncode == 0, f"{scenario}: render failed\n{result.stdout}"
-        results[scenario] = Render(inputs, base / "render", load_objects(base / "render"))
-    return results
+def object_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ObjectSet]:
+    """Every combination applied to the fake cluster and the RENDERED ones rendered, in two runs."""
+    base = tmp_path_factory.mktemp("object-sets")
+    rendered, applied = base / "rendered", base / "applied"
+    # The state directory is the default one, under each run's HOME: hosts of the same name share
+    # it, as targets run from one controller do. Safe while the combinations leave nginx.conf
+    # alone: every host stages the same build context, and each task ends on every host before
+    # the next (linear strategy) fingerprints it.
+    render_hosts = {
+        name: COMBINATIONS[name] | {"sidecar_app_render_dir": str(rendered / name)} for name in RENDERED
+    }
+    apply_hosts = {
+        name: COMBINATIONS[name] | {"fake_cluster_dir": str(applied / name), "sidecar_app_verify": False}
+        for name in COMBINATIONS
+    }
+    forks = {"ANSIBLE_FORKS": str(max(4, 2 * (os.cpu_count() or 1)))}
+    fake_cluster_first = {"ANSIBLE_COLLECTIONS_PATH": f"{FAKE_CLUSTER}{os.pathsep}{ROOT / 'collections'}"}
+    runs = {
+        run: start(
+            ansible_playbook(playbook, "-i", str(write_inventory(base / f"{run}.yml", hosts))),
+            ansible_environment(base / f"{run}-home") | forks | env,
+            base / f"{run}.log",
+        )
+        for run, playbook, hosts, env in [
+            ("rendered", "playbooks/render.yml", render_hosts, {}),
+            ("applied", "playbooks/deploy.yml", apply_hosts, fake_cluster_first),
+        ]
+    }
+    try:
+        for run, process in runs.items():
+            assert process.wait(timeout=900) == 0, (
+                f"the {run} run failed:\n{(base / f'{run}.log').read_text()[-20000:]}"
+            )
+    finally:
+        for process in runs.values():
+            if process.poll() is None:
+                process.kill()
+    sets = {
+        f"rendered/{name}": ObjectSet(COMBINATIONS[name], load_objects(directory), directory)
+        for name in RENDERED
+        for directory in [rendered / name]
+    }
+    for name in COMBINATIONS:
+        calls = load_calls(applied / name)
+        sets[f"applied/{name}"] = ObjectSet(COMBINATIONS[name], applied_objects(calls), calls=calls)
+    return sets
 
 
-@pytest.fixture(params=list(SCENARIOS))
-def render(request: pytest.FixtureRequest, renders: dict[str, Render]) -> Render:
-    """One rendered scenario; tests taking it run once per scenario."""
-    return renders[request.param]
+@pytest.fixture(params=OBJECT_SETS)
+def object_set(request: pytest.FixtureRequest, object_sets: dict[str, ObjectSet]) -> ObjectSet:
+    """One set of objects, rendered or applied; tests taking it run once per set."""
+    return object_sets[request.param]
+
+
+@pytest.fixture(params=RENDERED)
+def render(request: pytest.FixtureRequest, object_sets: dict[str, ObjectSet]) -> ObjectSet:
+    """One rendered set, with its directory; tests taking it run once per rendered combination."""
+    return object_sets[f"rendered/{request.param}"]

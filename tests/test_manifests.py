@@ -1,8 +1,10 @@
-"""The OpenShift and Kubernetes objects the role renders (playbooks/render.yml, no cluster needed).
+"""The OpenShift and Kubernetes objects the role makes, for every combination of inputs.
 
-Every object is validated strictly (unknown fields rejected, as `oc apply --validate=strict`
-does) against the JSON schema of its kind from a real OpenShift 4.17 cluster, then the objects
-are checked against each other and against the inputs.
+Each set of objects is what the role rendered (playbooks/render.yml) or applied to the fake
+cluster (playbooks/deploy.yml, see conftest.py) for one combination. Every object is validated
+strictly (unknown fields rejected, as `oc apply --validate=strict` does) against the JSON schema
+of its kind from a real OpenShift 4.17 cluster, then the objects are checked against each other
+and against the inputs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,15 @@ import jsonschema
 import pytest
 from conftest import (
     APP_IMAGE,
+    COMBINATIONS,
+    CSC_PROJECT,
+    OBJECT_SETS,
     PASSWORD,
     PROXY_IMAGE,
-    REGISTRY,
     ROOT,
-    SCENARIOS,
-    Render,
-    ansible_environment,
+    ObjectSet,
     load_objects,
+    object_sets_with,
     run_render,
 )
 
@@ -44,8 +46,11 @@ SCHEMA_URI = "http://json-schema.org/schema#"
 DRAFT4_KEYWORDS = set(jsonschema.Draft4Validator.VALIDATORS) | {"$schema", "id", "description", "default"}
 INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
 PROXY_PORT = 8081
-OPENSHIFT = [name for name, inputs in SCENARIOS.items() if inputs["sidecar_app_platform"] == "openshift"]
-KUBERNETES = [name for name, inputs in SCENARIOS.items() if inputs["sidecar_app_platform"] == "kubernetes"]
+OPENSHIFT = object_sets_with(sidecar_app_platform="openshift")
+KUBERNETES = object_sets_with(sidecar_app_platform="kubernetes")
+APPLIED = [name for name in OBJECT_SETS if name.startswith("applied/")]
+PUSHED = [name for name in object_sets_with(sidecar_app_image_build="podman") if name in APPLIED]
+RAHTI2 = object_sets_with(sidecar_app_platform_preset="rahti2")
 
 
 def schema_path(obj: dict[str, Any]) -> Path:
@@ -95,21 +100,21 @@ def schema_keywords(node: dict[str, Any]) -> Iterator[str]:
         yield from schema_keywords(child)
 
 
-def pod_spec(render: Render) -> dict[str, Any]:
-    spec: dict[str, Any] = render.pod_template["spec"]
+def pod_spec(object_set: ObjectSet) -> dict[str, Any]:
+    spec: dict[str, Any] = object_set.pod_template["spec"]
     return spec
 
 
-def containers(render: Render) -> dict[str, dict[str, Any]]:
-    return {container["name"]: container for container in pod_spec(render)["containers"]}
+def containers(object_set: ObjectSet) -> dict[str, dict[str, Any]]:
+    return {container["name"]: container for container in pod_spec(object_set)["containers"]}
 
 
 def is_subset(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return selector.items() <= labels.items()
 
 
-def htpasswd(render: Render) -> str:
-    data = render.one("Secret")["data"]["htpasswd"]
+def htpasswd(object_set: ObjectSet) -> str:
+    data = object_set.one("Secret")["data"]["htpasswd"]
     return base64.b64decode(data).decode()
 
 
@@ -131,69 +136,70 @@ def test_schemas_are_self_contained_draft4_schemas() -> None:
         assert schema["additionalProperties"] is False, f"{path.name} is not strict"
 
 
-def test_every_object_validates_strictly_against_its_openshift_schema(render: Render) -> None:
-    for file_name, obj in render.objects.items():
+def test_every_object_validates_strictly_against_its_openshift_schema(object_set: ObjectSet) -> None:
+    for file_name, obj in object_set.objects.items():
         errors = sorted(validator(schema_path(obj)).iter_errors(obj), key=lambda e: list(e.absolute_path))
         assert not errors, f"{file_name}: " + "; ".join(
             f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors
         )
 
 
-def test_the_schema_check_rejects_unknown_fields(renders: dict[str, Render]) -> None:
-    deployment = renders["openshift-deployment-cluster-build"].one("Deployment")
+def test_the_schema_check_rejects_unknown_fields(object_sets: dict[str, ObjectSet]) -> None:
+    deployment = object_sets["rendered/openshift-deployment-pushed-image-1-replica-no-host"].one("Deployment")
     typo = deployment | {"spec": deployment["spec"] | {"replica": 2}}
     assert not validator(schema_path(deployment)).is_valid(typo)
 
 
-def test_objects_are_the_expected_ones_numbered_in_apply_order(render: Render) -> None:
-    name, build = render.name, render.get("sidecar_app_image_build", "cluster")
+def test_objects_are_the_expected_ones_numbered_in_apply_order(object_set: ObjectSet) -> None:
+    name, build = object_set.name, object_set.get("sidecar_app_image_build", "cluster")
     expected = [f"00-secret-{name}-htpasswd.yml"]
     if build == "cluster":
         expected += [f"imagestream-{name}-app", f"imagestream-{name}-proxy"]
         expected += [f"buildconfig-{name}-app", f"buildconfig-{name}-proxy"]
     expected += [
-        f"{render.get('sidecar_app_workload_kind', 'Deployment').lower()}-{name}",
+        f"{object_set.get('sidecar_app_workload_kind', 'Deployment').lower()}-{name}",
         f"service-{name}",
-        f"{'route' if render.platform == 'openshift' else 'ingress'}-{name}",
+        f"{'route' if object_set.platform == 'openshift' else 'ingress'}-{name}",
         f"networkpolicy-{name}",
     ]
     numbered = expected[:1] + [f"{n:02d}-{base}.yml" for n, base in enumerate(expected[1:], start=1)]
-    assert sorted(render.objects) == numbered
+    assert sorted(object_set.objects) == numbered
 
 
-def test_every_object_is_named_namespaced_and_labelled(render: Render) -> None:
-    for file_name, obj in render.objects.items():
+def test_every_object_is_named_namespaced_and_labelled(object_set: ObjectSet) -> None:
+    for file_name, obj in object_set.objects.items():
         metadata = obj["metadata"]
-        assert metadata["namespace"] == render.namespace, file_name
-        assert metadata["name"].startswith(render.name), file_name
+        assert metadata["namespace"] == object_set.namespace, file_name
+        assert metadata["name"].startswith(object_set.name), file_name
         assert is_subset(
             {
-                "app.kubernetes.io/name": render.name,
-                "app.kubernetes.io/instance": render.name,
+                "app.kubernetes.io/name": object_set.name,
+                "app.kubernetes.io/instance": object_set.name,
                 "app.kubernetes.io/managed-by": "authproxy.sidecar",
             },
             metadata["labels"],
         ), file_name
 
 
-def test_files_are_readable_by_all_but_the_secret_only_by_its_owner(render: Render) -> None:
+def test_files_are_readable_by_all_but_the_secret_only_by_its_owner(render: ObjectSet) -> None:
+    assert render.directory
     for path in render.directory.iterdir():
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o600 if path.name.startswith("00-secret-") else 0o644), path.name
 
 
-def test_workload_and_service_select_the_pods_and_reach_nginx(render: Render) -> None:
-    labels = render.pod_template["metadata"]["labels"]
-    workload_selector = render.workload["spec"]["selector"]
-    if render.workload["kind"] == "Deployment":
+def test_workload_and_service_select_the_pods_and_reach_nginx(object_set: ObjectSet) -> None:
+    labels = object_set.pod_template["metadata"]["labels"]
+    workload_selector = object_set.workload["spec"]["selector"]
+    if object_set.workload["kind"] == "Deployment":
         workload_selector = workload_selector["matchLabels"]
     assert is_subset(workload_selector, labels)
-    service = render.one("Service")
+    service = object_set.one("Service")
     assert is_subset(service["spec"]["selector"], labels)
     assert service["spec"]["selector"] == workload_selector
     named_ports = {
         port["name"]: port["containerPort"]
-        for container in containers(render).values()
+        for container in containers(object_set).values()
         for port in container.get("ports", [])
     }
     http = {"name": "http", "protocol": "TCP", "port": PROXY_PORT, "targetPort": "http"}
@@ -201,84 +207,88 @@ def test_workload_and_service_select_the_pods_and_reach_nginx(render: Render) ->
     assert named_ports == {"http": PROXY_PORT}
 
 
-@pytest.mark.parametrize("scenario", OPENSHIFT)
-def test_route_is_an_edge_route_to_a_service_port(renders: dict[str, Render], scenario: str) -> None:
-    render = renders[scenario]
-    route, service = render.one("Route"), render.one("Service")
+@pytest.mark.parametrize("name", OPENSHIFT)
+def test_route_is_an_edge_route_to_a_service_port(object_sets: dict[str, ObjectSet], name: str) -> None:
+    object_set = object_sets[name]
+    route, service = object_set.one("Route"), object_set.one("Service")
     assert route["spec"]["to"] == {"kind": "Service", "name": service["metadata"]["name"], "weight": 100}
     assert route["spec"]["port"]["targetPort"] in {port["name"] for port in service["spec"]["ports"]}
     assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
-    assert not render.of_kind("Ingress")
+    assert not object_set.of_kind("Ingress")
 
 
-@pytest.mark.parametrize("scenario", OPENSHIFT)
-def test_route_has_a_host_only_when_one_is_given(renders: dict[str, Render], scenario: str) -> None:
-    render = renders[scenario]
-    spec = render.one("Route")["spec"]
-    if render.get("sidecar_app_route_host", ""):
-        assert spec["host"] == render.inputs["sidecar_app_route_host"]
+@pytest.mark.parametrize("name", OPENSHIFT)
+def test_route_has_the_host_given_or_the_presets_or_none(
+    object_sets: dict[str, ObjectSet], name: str
+) -> None:
+    object_set = object_sets[name]
+    spec = object_set.one("Route")["spec"]
+    if object_set.route_host:
+        assert spec["host"] == object_set.route_host
     else:
         assert "host" not in spec
 
 
-@pytest.mark.parametrize("scenario", KUBERNETES)
+@pytest.mark.parametrize("name", KUBERNETES)
 def test_ingress_leads_to_a_service_port_with_the_host_class_and_tls_given(
-    renders: dict[str, Render], scenario: str
+    object_sets: dict[str, ObjectSet], name: str
 ) -> None:
-    render = renders[scenario]
-    ingress, service = render.one("Ingress"), render.one("Service")
+    object_set = object_sets[name]
+    ingress, service = object_set.one("Ingress"), object_set.one("Service")
     (rule,) = ingress["spec"]["rules"]
     (path,) = rule["http"]["paths"]
     backend = path["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
     assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
     assert (path["path"], path["pathType"]) == ("/", "Prefix")
-    host = render.get("sidecar_app_route_host", "")
+    host = object_set.get("sidecar_app_route_host", "")
     assert rule.get("host", "") == host
-    assert ingress["spec"].get("ingressClassName", "") == render.get("sidecar_app_ingress_class_name", "")
-    tls_secret = render.get("sidecar_app_ingress_tls_secret", "")
+    assert ingress["spec"].get("ingressClassName", "") == object_set.get("sidecar_app_ingress_class_name", "")
+    tls_secret = object_set.get("sidecar_app_ingress_tls_secret", "")
     if tls_secret:
         assert ingress["spec"]["tls"] == [{"secretName": tls_secret} | ({"hosts": [host]} if host else {})]
     else:
         assert "tls" not in ingress["spec"]
-    assert not render.of_kind("Route")
+    assert not object_set.of_kind("Route")
 
 
-def test_network_policy_admits_only_nginx_port_of_the_pods(render: Render) -> None:
-    policy = render.one("NetworkPolicy")["spec"]
-    assert is_subset(policy["podSelector"]["matchLabels"], render.pod_template["metadata"]["labels"])
+def test_network_policy_admits_only_nginx_port_of_the_pods(object_set: ObjectSet) -> None:
+    policy = object_set.one("NetworkPolicy")["spec"]
+    assert is_subset(policy["podSelector"]["matchLabels"], object_set.pod_template["metadata"]["labels"])
     assert policy["policyTypes"] == ["Ingress"]
     assert policy["ingress"] == [{"ports": [{"protocol": "TCP", "port": PROXY_PORT}]}]
 
 
-def test_every_secret_a_pod_mounts_is_rendered_and_none_uses_string_data(render: Render) -> None:
-    mounted = {volume["secret"]["secretName"] for volume in pod_spec(render)["volumes"] if "secret" in volume}
-    rendered = {secret["metadata"]["name"] for secret in render.of_kind("Secret")}
-    assert mounted == {f"{render.name}-htpasswd"}
+def test_every_secret_a_pod_mounts_is_rendered_and_none_uses_string_data(object_set: ObjectSet) -> None:
+    mounted = {
+        volume["secret"]["secretName"] for volume in pod_spec(object_set)["volumes"] if "secret" in volume
+    }
+    rendered = {secret["metadata"]["name"] for secret in object_set.of_kind("Secret")}
+    assert mounted == {f"{object_set.name}-htpasswd"}
     assert mounted <= rendered
-    assert all("stringData" not in obj for obj in render.objects.values())
+    assert all("stringData" not in obj for obj in object_set.objects.values())
 
 
-def test_secret_holds_a_2y_bcrypt_hash_of_the_given_password(render: Render) -> None:
-    secret = render.one("Secret")
+def test_secret_holds_a_2y_bcrypt_hash_of_the_given_password(object_set: ObjectSet) -> None:
+    secret = object_set.one("Secret")
     assert secret["type"] == "Opaque"
     assert set(secret["data"]) == {"htpasswd"}
-    user, hashed = htpasswd(render).rstrip("\n").split(":", 1)
+    user, hashed = htpasswd(object_set).rstrip("\n").split(":", 1)
     assert user == "admin"
     assert hashed.startswith("$2y$")
     assert bcrypt.checkpw(PASSWORD.encode(), hashed.encode())
-    assert PASSWORD not in json.dumps(render.objects)
+    assert PASSWORD not in json.dumps(object_set.objects)
 
 
-def test_pods_run_unprivileged(render: Render) -> None:
-    spec = pod_spec(render)
+def test_pods_run_unprivileged(object_set: ObjectSet) -> None:
+    spec = pod_spec(object_set)
     assert spec["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
     assert spec["automountServiceAccountToken"] is False
     assert not {"hostNetwork", "hostPID", "hostIPC"} & set(spec)
     assert not [volume for volume in spec["volumes"] if "hostPath" in volume]
     # The verifier runs from the proxy image (sidecar_app_auth_cache, on by default).
-    assert set(containers(render)) == {"app", "proxy", "verifier"}
-    for name, container in containers(render).items():
+    assert set(containers(object_set)) == {"app", "proxy", "verifier"}
+    for name, container in containers(object_set).items():
         context = container["securityContext"]
         assert context["allowPrivilegeEscalation"] is False, name
         assert context["runAsNonRoot"] is True, name
@@ -288,16 +298,16 @@ def test_pods_run_unprivileged(render: Render) -> None:
         assert "privileged" not in context, name
         assert all("hostPort" not in port for port in container.get("ports", [])), name
     # OpenShift picks the UID from the project's range; a fixed one would fail its restricted SCC.
-    assert "runAsUser" not in json.dumps(render.objects)
+    assert "runAsUser" not in json.dumps(object_set.objects)
 
 
-def test_images_are_named_as_the_image_build_makes_them(render: Render) -> None:
-    images = {name: container["image"] for name, container in containers(render).items()}
-    build, name = render.get("sidecar_app_image_build", "cluster"), render.name
+def test_images_are_named_as_the_image_build_makes_them(object_set: ObjectSet) -> None:
+    images = {name: container["image"] for name, container in containers(object_set).items()}
+    build, name = object_set.get("sidecar_app_image_build", "cluster"), object_set.name
     if build == "none":
         assert images == {"app": APP_IMAGE, "proxy": PROXY_IMAGE, "verifier": PROXY_IMAGE}
         return
-    prefix = f"{INTERNAL_REGISTRY}/{render.namespace}" if build == "cluster" else REGISTRY
+    prefix = f"{INTERNAL_REGISTRY}/{object_set.namespace}" if build == "cluster" else object_set.registry
     assert images["verifier"] == images["proxy"]
     for component, image in images.items():
         if component == "verifier":
@@ -307,20 +317,22 @@ def test_images_are_named_as_the_image_build_makes_them(render: Render) -> None:
         assert len(tag) == 12
         assert all(c in "0123456789abcdef" for c in tag)
     if build == "cluster":
-        outputs = {bc["metadata"]["name"]: bc["spec"]["output"]["to"] for bc in render.of_kind("BuildConfig")}
+        outputs = {
+            bc["metadata"]["name"]: bc["spec"]["output"]["to"] for bc in object_set.of_kind("BuildConfig")
+        }
         assert outputs == {
             f"{name}-{component}": {"kind": "ImageStreamTag", "name": image.rpartition("/")[2]}
             for component, image in images.items()
             if component != "verifier"
         }
-        assert {stream["metadata"]["name"] for stream in render.of_kind("ImageStream")} == set(outputs)
+        assert {stream["metadata"]["name"] for stream in object_set.of_kind("ImageStream")} == set(outputs)
     else:
-        assert not render.of_kind("BuildConfig")
-        assert not render.of_kind("ImageStream")
+        assert not object_set.of_kind("BuildConfig")
+        assert not object_set.of_kind("ImageStream")
 
 
-def test_build_configs_build_the_containerfile_from_an_uploaded_context(render: Render) -> None:
-    for build_config in render.of_kind("BuildConfig"):
+def test_build_configs_build_the_containerfile_from_an_uploaded_context(object_set: ObjectSet) -> None:
+    for build_config in object_set.of_kind("BuildConfig"):
         spec = build_config["spec"]
         assert spec["source"] == {"type": "Binary", "binary": {}}
         assert spec["strategy"]["type"] == "Docker"
@@ -331,10 +343,10 @@ def test_build_configs_build_the_containerfile_from_an_uploaded_context(render: 
         assert spec["triggers"] == []
 
 
-def test_rollouts_keep_pods_up_and_have_no_image_change_triggers(render: Render) -> None:
-    workload = render.workload
+def test_rollouts_keep_pods_up_and_have_no_image_change_triggers(object_set: ObjectSet) -> None:
+    workload = object_set.workload
     spec = workload["spec"]
-    assert spec["replicas"] == render.get("sidecar_app_replicas", 1)
+    assert spec["replicas"] == object_set.get("sidecar_app_replicas", 1)
     assert "image.openshift.io/triggers" not in workload["metadata"].get("annotations", {})
     if workload["kind"] == "Deployment":
         assert spec["strategy"]["type"] == "RollingUpdate"
@@ -348,13 +360,15 @@ def test_rollouts_keep_pods_up_and_have_no_image_change_triggers(render: Render)
 
 
 def test_render_into_a_used_directory_removes_the_files_of_objects_gone(
-    renders: dict[str, Render], tmp_path: Path
+    object_sets: dict[str, ObjectSet], tmp_path: Path
 ) -> None:
     # A relative directory is taken from where ansible-playbook runs.
-    first = renders["openshift-deployment-cluster-build"]
+    first = object_sets["rendered/rahti2-deployment-cluster-build-3-replicas-no-host"]
+    assert first.directory
     shutil.copytree(first.directory, tmp_path / "out")
     (tmp_path / "out/notes.txt").write_text("not ours\n")
-    inputs = SCENARIOS["kubernetes-deployment-podman-build"] | {"sidecar_app_render_dir": "out"}
+    inputs = COMBINATIONS["kubernetes-deployment-pushed-image-1-replica-no-host"]
+    inputs = inputs | {"sidecar_app_render_dir": "out"}
     result = run_render(inputs, tmp_path / "home", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
@@ -378,7 +392,7 @@ def test_render_needs_a_directory_and_a_cluster_platform(tmp_path: Path) -> None
 
 
 def test_render_refuses_a_deploymentconfig_on_kubernetes(tmp_path: Path) -> None:
-    inputs = SCENARIOS["kubernetes-deployment-podman-build"] | {
+    inputs = COMBINATIONS["kubernetes-deployment-pushed-image-1-replica-no-host"] | {
         "sidecar_app_workload_kind": "DeploymentConfig",
         "sidecar_app_render_dir": str(tmp_path / "render"),
     }
@@ -388,41 +402,82 @@ def test_render_refuses_a_deploymentconfig_on_kubernetes(tmp_path: Path) -> None
     assert not (tmp_path / "render").exists()
 
 
-def test_project_request_carries_the_display_name_and_the_csc_project(tmp_path: Path) -> None:
-    ansible = Path(ansible_environment(tmp_path / "home")["PATH"].split(os.pathsep)[0]) / "ansible"
-    inputs = {
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "sidecar_app_namespace": "my-hello",
-        "sidecar_app_project_display_name": "My hello",
-        "sidecar_app_project_description": "Hello World behind nginx",
-        "sidecar_app_csc_project": "2001234",
-    }
-    template = ROOT / "roles/sidecar_app/templates/k8s/projectrequest.yml.j2"
-    result = run_ansible_template(ansible, template, tmp_path / "projectrequest.yml", inputs, tmp_path)
-    assert result.returncode == 0, result.stdout
-    (request,) = load_objects(tmp_path).values()
+@pytest.mark.parametrize("name", APPLIED)
+def test_the_project_is_requested_as_oc_new_project_does_and_the_namespace_created(
+    object_sets: dict[str, ObjectSet], name: str
+) -> None:
+    object_set = object_sets[name]
+    k8s = object_set.applied("kubernetes.core.k8s")
+    # kubernetes.core.k8s reads an object before it writes; a non-admin may not read a project.
+    assert not [args for args in k8s if args.get("kind") in ("Project", "ProjectRequest")]
+    assert not [
+        args for args in k8s if args.get("definition", {}).get("kind") in ("Project", "ProjectRequest")
+    ]
+    if object_set.platform == "kubernetes":
+        assert not object_set.applied("community.okd.k8s")
+        (namespace,) = [args for args in k8s if args.get("kind") == "Namespace"]
+        assert (namespace["api_version"], namespace["name"]) == ("v1", object_set.namespace)
+        created = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": object_set.namespace}}
+        assert not list(validator(schema_path(created)).iter_errors(created))
+        return
+    # community.okd.k8s POSTs a ProjectRequest made from the definition when the Project is missing.
+    (requested,) = object_set.applied("community.okd.k8s")
+    request = requested["definition"] | {"kind": "ProjectRequest"}
     assert not list(validator(schema_path(request)).iter_errors(request))
+    description = [object_set.get("sidecar_app_project_description", "")]
+    if object_set.preset == "rahti2":
+        description.append(f"csc_project: {CSC_PROJECT}")
     assert request == {
         "apiVersion": "project.openshift.io/v1",
         "kind": "ProjectRequest",
-        "metadata": {"name": "my-hello"},
-        "displayName": "My hello",
-        "description": "Hello World behind nginx\ncsc_project: 2001234",
+        "metadata": {"name": object_set.namespace},
+        "displayName": object_set.get("sidecar_app_project_display_name", object_set.name),
+        "description": "\n".join(filter(None, description)),
     }
 
 
-def run_ansible_template(
-    ansible: Path, template: Path, dest: Path, inputs: dict[str, Any], home: Path
-) -> subprocess.CompletedProcess[str]:
-    command = [
-        str(ansible),
-        "localhost",
-        "--connection=local",
-        "--module-name=ansible.builtin.template",
-        f"--args=src={template} dest={dest} mode=0644",
-        "--extra-vars",
-        json.dumps(inputs),
-    ]
-    return subprocess.run(
-        command, cwd=ROOT, env=ansible_environment(home / "home"), capture_output=True, text=True, check=False
-    )
+@pytest.mark.parametrize("name", PUSHED)
+def test_pushed_images_are_built_here_and_pushed_where_the_pods_pull_them(
+    object_sets: dict[str, ObjectSet], name: str
+) -> None:
+    object_set = object_sets[name]
+    images = {container["image"] for container in containers(object_set).values()}
+    built = object_set.applied("containers.podman.podman_image")
+    assert {args["name"] for args in built} == images
+    for args in built:
+        assert args["push"] is True
+        assert args["push_args"] == {"dest": args["name"]}
+        assert args["name"].startswith(object_set.registry + "/")
+
+
+def quantity(text: str) -> float:
+    """The quantities the role's resources use: 500m, 1, 64Mi, 1Gi."""
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    for suffix, factor in units.items():
+        if text.endswith(suffix):
+            return float(text.removesuffix(suffix)) * factor
+    return float(text)
+
+
+@pytest.mark.parametrize("name", RAHTI2)
+def test_rahti2_limits_are_at_most_five_times_the_requests(
+    object_sets: dict[str, ObjectSet], name: str
+) -> None:
+    for container_name, container in containers(object_sets[name]).items():
+        resources = container["resources"]
+        for resource in ("cpu", "memory"):
+            limit, request = resources["limits"][resource], resources["requests"][resource]
+            assert quantity(limit) <= 5 * quantity(request), (
+                f"{container_name} {resource}: {limit} / {request}"
+            )
+
+
+@pytest.mark.parametrize("name", RAHTI2)
+def test_rahti2_replicas_and_a_rolling_update_pod_fit_the_default_quota(
+    object_sets: dict[str, ObjectSet], name: str
+) -> None:
+    object_set = object_sets[name]
+    pods = object_set.get("sidecar_app_replicas", 1) + 1
+    limits = [container["resources"]["limits"] for container in containers(object_set).values()]
+    assert pods * sum(quantity(limit["cpu"]) for limit in limits) <= 4
+    assert pods * sum(quantity(limit["memory"]) for limit in limits) <= 16 * 2**30

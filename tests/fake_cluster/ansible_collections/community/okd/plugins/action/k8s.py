@@ -1,0 +1,9 @@
+"""The test-only fake of community.okd.k8s (see fake_cluster.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.kubernetes.core.plugins.plugin_utils.fake_cluster import (
+    RequestProject as ActionModule,
+)
+
+__all__ = ["ActionModule"]
