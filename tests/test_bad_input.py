@@ -20,6 +20,7 @@ ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 GOOD_PASSWORD = "a-good-password"
 ADMIN = {"name": "admin", "password": GOOD_PASSWORD}
 IMAGES = {"sidecar_app_image_build": "none", "sidecar_app_app_image": "registry.example.com/a/app:1"}
+RAHTI2 = {"sidecar_app_platform": "openshift", "sidecar_app_platform_preset": "rahti2"}
 
 # (case id, extra vars, variable the message must name)
 CASES: list[tuple[str, dict[str, Any], str]] = [
@@ -78,6 +79,40 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         {"sidecar_app_platform": "kubernetes"},
         "sidecar_app_registry",
     ),
+    ("rahti2-without-csc-project", RAHTI2, "sidecar_app_csc_project"),
+    (
+        "rahti2-csc-project-not-a-number",
+        RAHTI2 | {"sidecar_app_csc_project": "project_2001234"},
+        "sidecar_app_csc_project",
+    ),
+    (
+        "rahti2-on-podman",
+        RAHTI2 | {"sidecar_app_platform": "podman", "sidecar_app_csc_project": "2001234"},
+        "sidecar_app_platform",
+    ),
+    (
+        "rahti2-limit-over-5-times-request",
+        RAHTI2
+        | {
+            "sidecar_app_csc_project": "2001234",
+            "sidecar_app_app_resources": {
+                "requests": {"cpu": "50m", "memory": "64Mi"},
+                "limits": {"cpu": "500m", "memory": "192Mi"},
+            },
+        },
+        "sidecar_app_app_resources",
+    ),
+    (
+        "rahti2-route-host-over-63-characters",
+        RAHTI2
+        | {
+            "sidecar_app_csc_project": "2001234",
+            "sidecar_app_name": "a" * 40,
+            "sidecar_app_namespace": "n" * 30,
+        },
+        "sidecar_app_route_host",
+    ),
+    ("unknown-preset", {"sidecar_app_platform_preset": "rahti1"}, "sidecar_app_platform_preset"),
     (
         "resources-without-limits",
         {"sidecar_app_app_resources": {"requests": {"cpu": "50m", "memory": "64Mi"}}},
