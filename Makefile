@@ -63,7 +63,7 @@ teardown: setup
 	ansible-playbook playbooks/teardown.yml
 
 render: $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar
-	ansible-playbook playbooks/render.yml -e sidecar_app_platform=$(or $(PLATFORM),openshift) -e sidecar_app_render_dir=$(or $(DIR),render)
+	ansible-playbook playbooks/render.yml -e sidecar_app_platform=$(or $(PLATFORM),openshift) -e sidecar_app_render_dir=$(or $(DIR),render) $(RENDER_ARGS)
 
 lint: setup
 	yamllint --strict .
