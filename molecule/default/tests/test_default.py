@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import shlex
 import subprocess
 import urllib.error
 import urllib.request
@@ -126,6 +127,29 @@ def test_wrong_passwords_are_throttled_per_client_while_right_ones_work(admin_pa
     assert request(BASE_URL, "admin", admin_password, client=attacker)[:3:2] == (200, "Hello World")
     assert request(BASE_URL, "admin", "typo", client=bystander)[0] == 401
     assert request(BASE_URL, client=attacker)[0] == 401
+
+
+def test_forged_x_forwarded_for_from_an_untrusted_address_does_not_dodge_the_throttle(
+    app_container: testinfra.host.Host,
+) -> None:
+    """From inside the pod (127.0.0.1, not a trusted proxy) every guess names another client."""
+    probe = (
+        "import base64, sys, urllib.request, urllib.error\n"
+        "token = base64.b64encode(b'admin:guess').decode()\n"
+        "for n in range(12):\n"
+        "    req = urllib.request.Request('http://127.0.0.1:8081/', headers={\n"
+        "        'Authorization': 'Basic ' + token, 'X-Forwarded-For': f'203.0.113.{n}'})\n"
+        "    try:\n"
+        "        print(urllib.request.urlopen(req, timeout=10).status)\n"
+        "    except urllib.error.HTTPError as error:\n"
+        "        print(error.code)\n"
+    )
+    result = app_container.run(f"python3 -c {shlex.quote(probe)}")
+    statuses = [int(status) for status in result.stdout.split()]
+    assert len(statuses) == 12, result.stderr
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+    assert set(statuses) == {401, 429}
 
 
 def test_hsts_only_when_tls_was_terminated_in_front(admin_password: str) -> None:
