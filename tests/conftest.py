@@ -53,6 +53,13 @@ EXTRAS: dict[str, dict[str, Any]] = {
         "sidecar_app_name": "wiki",
         "sidecar_app_namespace": "team-wiki",
     },
+    # A CPU limit other than the default, which the gunicorn workers follow.
+    "openshift-deployment-given-images-1-replica-no-host": {
+        "sidecar_app_app_resources": {
+            "requests": {"cpu": "500m", "memory": "64Mi"},
+            "limits": {"cpu": "1500m", "memory": "192Mi"},
+        },
+    },
     "kubernetes-deployment-given-images-3-replicas-host": {
         "sidecar_app_ingress_class_name": "nginx",
         "sidecar_app_ingress_tls_secret": "hello-tls",

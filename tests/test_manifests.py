@@ -481,3 +481,10 @@ def test_rahti2_replicas_and_a_rolling_update_pod_fit_the_default_quota(
     limits = [container["resources"]["limits"] for container in containers(object_set).values()]
     assert pods * sum(quantity(limit["cpu"]) for limit in limits) <= 4
     assert pods * sum(quantity(limit["memory"]) for limit in limits) <= 16 * 2**30
+
+
+def test_app_workers_follow_the_cpu_limit(object_set: ObjectSet) -> None:
+    app = containers(object_set)["app"]
+    environment = {variable["name"]: variable.get("value") for variable in app["env"]}
+    cores = {"500m": 0.5, "1500m": 1.5}[app["resources"]["limits"]["cpu"]]
+    assert environment["WEB_CONCURRENCY"] == str(int(2 * cores + 1))

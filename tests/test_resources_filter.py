@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,5 +78,12 @@ def test_a_zero_request_is_an_infinite_ratio() -> None:
     assert FILTER.limit_request_ratio({"requests": {"cpu": "0"}, "limits": {"cpu": "1"}}) == float("inf")
 
 
-def test_the_filter_is_registered_under_its_documented_name() -> None:
-    assert FILTER.FilterModule().filters() == {"limit_request_ratio": FILTER.limit_request_ratio}
+def test_each_filter_is_registered_under_the_name_its_documentation_gives() -> None:
+    filters = FILTER.FilterModule().filters()
+    assert filters == {
+        "limit_request_ratio": FILTER.limit_request_ratio,
+        "kubernetes_quantity": FILTER.quantity,
+    }
+    for name in filters:
+        documentation = yaml.safe_load((ROOT / f"plugins/filter/{name}.yml").read_text())
+        assert documentation["DOCUMENTATION"]["name"] == name
