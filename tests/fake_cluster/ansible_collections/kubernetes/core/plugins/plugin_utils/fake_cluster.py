@@ -239,6 +239,9 @@ class FakeCluster:
             raise AnsibleActionFail("the fake cluster needs the host variable fake_cluster_dir")
         self.log = Path(str(directory)) / "calls.jsonl"
         self.seed = Path(str(directory)) / "seed.json"
+        # As an OpenShift user who is not a cluster admin: reading in a project that does not
+        # exist is refused (403), not answered with nothing.
+        self.forbid_missing_projects = bool((task_vars or {}).get("fake_cluster_not_admin", False))
 
     def calls(self) -> list[dict[str, Any]]:
         if not self.log.exists():
@@ -329,6 +332,9 @@ class Read(FakeAction):
     def answer(self, cluster: FakeCluster, args: dict[str, Any]) -> dict[str, Any]:
         kind, name, namespace = args["kind"], args.get("name"), args.get("namespace")
         cluster.record("kubernetes.core.k8s_info", args, bool(self._task.check_mode))
+        projects = {key[2] for key in cluster.objects() if key[0] == "Project"}
+        if cluster.forbid_missing_projects and namespace and namespace not in projects:
+            raise AnsibleActionFail(f"Forbidden (403): {kind} in project {namespace}")
         if kind == "ImageStreamTag":
             metadata = {"name": name, "namespace": namespace}
             resources = [{"apiVersion": "image.openshift.io/v1", "kind": kind, "metadata": metadata}]

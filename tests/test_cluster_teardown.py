@@ -1,0 +1,49 @@
+"""sidecar_app_state: absent on a cluster removes what the role made, and copes with a project
+that is gone.
+
+The cluster is tests/fake_cluster, the stand-in for the API server we cannot run here (see
+fake_cluster.py); with fake_cluster_not_admin it refuses, as OpenShift does for a user who is not
+a cluster admin, every read inside a project that does not exist (403, not "not found").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_migration import INPUTS, Run, deploy
+
+NAMESPACE = "teardown"
+OWN = INPUTS | {"sidecar_app_name": "hello", "sidecar_app_namespace": NAMESPACE}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """deployed: the role's objects; removed: state absent on them; gone: state absent, as a user
+    who is not a cluster admin, where the project no longer exists."""
+    base = tmp_path_factory.mktemp("teardown")
+
+    def host(name: str, **extra: Any) -> dict[str, dict[str, Any]]:  # noqa: ANN401 - any host variable
+        return {name: OWN | {"fake_cluster_dir": str(base / name)} | extra}
+
+    deployed = deploy(base, "deploy", host("own"))["own"]
+    removed = deploy(base, "remove", host("own"), "-e", "sidecar_app_state=absent")["own"]
+    gone = deploy(base, "gone", host("gone", fake_cluster_not_admin=True), "-e", "sidecar_app_state=absent")
+    return {"deployed": deployed, "removed": removed, "gone": gone["gone"]}
+
+
+def test_absent_removes_every_object_the_role_made_and_keeps_the_project(runs: dict[str, Run]) -> None:
+    made = {key for key in runs["deployed"].objects if key[0] != "Project"}
+    assert {key[0] for key in made} >= {"Secret", "Deployment", "Service", "Route", "NetworkPolicy"}
+    assert [key for key in runs["removed"].objects if key[0] != "Project"] == []
+    assert [key[2] for key in runs["removed"].objects if key[0] == "Project"] == [NAMESPACE]
+    assert runs["removed"].changed > 0
+
+
+def test_absent_where_the_project_is_gone_reads_nothing_inside_it_and_changes_nothing(
+    runs: dict[str, Run],
+) -> None:
+    run = runs["gone"]
+    assert run.changed == 0
+    inside = [call for call in run.calls if call["args"].get("namespace") == NAMESPACE]
+    assert inside == []
