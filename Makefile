@@ -16,11 +16,12 @@ export ANSIBLE_FORCE_COLOR ?= false
 # Written by the podman-config step: where podman's defaults fail, the settings that work.
 -include $(STAMPS)/podman.mk
 
-.PHONY: help setup deploy verify teardown test lint unit molecule render bench clean
+.PHONY: help setup deploy verify teardown test lint unit molecule molecule-clusters render bench clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
-	@echo "make test      install what is missing, run linters, the molecule scenario and pytest"
+	@echo "make test      install what is missing, run linters, the molecule scenarios and pytest"
+	@echo "make molecule-clusters  the OpenShift and Kubernetes scenarios on the current kubeconfig context, or why not"
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
@@ -74,6 +75,20 @@ lint: setup
 molecule: setup
 	molecule test
 
+# The cluster scenarios, against the current kubeconfig context. scripts/cluster-reachable.py
+# exits 0 when the scenario can run, 77 (skip) after printing one line that says why not; any
+# other status is a failure of the check itself and fails the target.
+CLUSTER_SCENARIOS := openshift kubernetes
+molecule-clusters: setup
+	@for scenario in $(CLUSTER_SCENARIOS); do \
+	  status=0; $(VENV)/bin/python scripts/cluster-reachable.py $$scenario || status=$$?; \
+	  case $$status in \
+	    0) molecule test -s $$scenario || exit 1 ;; \
+	    77) ;; \
+	    *) echo "scripts/cluster-reachable.py $$scenario failed with status $$status" >&2; exit 1 ;; \
+	  esac; \
+	done
+
 unit: setup
 	pytest tests
 
@@ -82,7 +97,7 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 
 # The suite ends with pytest, so its summary line closes the output.
-test: lint molecule unit
+test: lint molecule molecule-clusters unit
 
 clean:
 	rm -rf $(STAMPS) $(VENV) collections
