@@ -120,7 +120,8 @@ def variant_config(config: str, port: int, auth: str) -> str:
     )
     assert auth_lines in config, "the deployed nginx.conf does not use the auth cache"
     if auth == "none":
-        return config.replace(auth_lines, "")
+        # No user to pass on: an empty value drops the header.
+        return config.replace(auth_lines, "").replace("$auth_user;", '"";')
     if auth == "basic":
         stock = '        auth_basic "Restricted";\n        auth_basic_user_file /etc/nginx/auth/htpasswd;\n'
         return config.replace(auth_lines, stock).replace("$auth_user;", "$remote_user;")
