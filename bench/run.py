@@ -10,6 +10,7 @@ assertions: the machine is noisy.
 from __future__ import annotations
 
 import base64
+import math
 import os
 import re
 import statistics
@@ -60,7 +61,11 @@ def timed_make(target: str, extra: str = "") -> float:
 
 
 def milliseconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    """wrk's latency (850.00us, 1.20ms, 2.01s) in ms; NaN when no request finished (-nan%)."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        return math.nan
+    value, unit = match.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
@@ -73,12 +78,15 @@ def wrk(netns_pid: str, port: int, connections: int, header: str | None, script:
         command += ["-s", script]
     out = run(*command, f"http://127.0.0.1:{port}/")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = milliseconds(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = milliseconds(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50, p99 = (milliseconds(match.group(1)) if match else math.nan for match in latencies(out))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)
     return Result(rps, p50, p99, errors)
+
+
+def latencies(out: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
+    return re.search(r"50%\s+(\S+)", out), re.search(r"99%\s+(\S+)", out)
 
 
 def container_pids(container: str) -> list[str]:
@@ -191,6 +199,7 @@ def main() -> None:
                             sampler.join()
                             memory = {k: max(memory[k], v) for k, v in sampler.peak.items()}
                         results.setdefault((label, connections), []).append(result)
+                        print(f"  {label}, {connections} conns: {result}", flush=True)
         finally:
             for variant in ("none", "basic", "steady"):
                 subprocess.run(
