@@ -86,7 +86,8 @@ def wrk(netns_pid: str, port: int, connections: int, header: str | None, script:
 
 
 def latencies(out: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
-    return re.search(r"50%\s+(\S+)", out), re.search(r"99%\s+(\S+)", out)
+    # Anchored: the Stdev column above ends in a percentage too (90.50%).
+    return re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE), re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
 
 
 def container_pids(container: str) -> list[str]:
