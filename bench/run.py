@@ -138,7 +138,9 @@ def variant_config(config: str, port: int, auth: str) -> str:
     # The verifier's Cache-Control would win over proxy_cache_valid: ignore it too.
     ignore = "proxy_ignore_headers Expires Set-Cookie Vary X-Accel-Expires;"
     assert ignore in config, "the deployed nginx.conf ignores other headers than the benchmark expects"
-    config = config.replace(ignore, ignore.replace("Expires", "Cache-Control Expires"))
+    config = config.replace(
+        ignore, ignore.replace("proxy_ignore_headers ", "proxy_ignore_headers Cache-Control ")
+    )
     return re.sub(r"proxy_cache_valid 200 401 \d+s;", "proxy_cache_valid 200 401 3600s;", config)
 
 
@@ -181,6 +183,11 @@ def main() -> None:
         for variant, port in (("none", 8091), ("basic", 8092), ("steady", 8093)):
             start_variant(image, state_dir, Path(config_dir), variant, port)
         time.sleep(2)
+        for variant in ("none", "basic", "steady"):
+            state = run("podman", "inspect", "--format", "{{.State.Running}}", f"bench-{variant}").strip()
+            if state != "true":
+                logs = subprocess.run(["podman", "logs", f"bench-{variant}"], capture_output=True, text=True)
+                sys.exit(f"the {variant} variant did not start:\n{logs.stdout}{logs.stderr}")
         try:
             for repetition in range(1, REPETITIONS + 1):
                 print(f"repetition {repetition}/{REPETITIONS} ...", flush=True)
