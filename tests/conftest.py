@@ -14,6 +14,7 @@ The two runs go in parallel, each host with its own state directory and fake clu
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import os
@@ -21,6 +22,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -65,6 +67,19 @@ EXTRAS: dict[str, dict[str, Any]] = {
         "sidecar_app_ingress_tls_secret": "hello-tls",
     },
 }
+
+
+def load_source(relative: str, name: str) -> ModuleType:
+    """The Python file at ROOT/relative (a plugin, a module) loaded as the module name, the way
+    the tests use the collection's code without an installed collection. Registered in
+    sys.modules before it runs, so that its dataclasses can find it."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def combination_name(platform: str, kind: str, build: str, replicas: int, host: str) -> str:

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import bcrypt
+from conftest import load_source
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_filter_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("htpasswd_filter", ROOT / "plugins/filter/htpasswd.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-FILTER = load_filter_module()
+FILTER = load_source("plugins/filter/htpasswd.py", "htpasswd_filter")
 USERS = [{"name": "admin", "password": "correct horse"}, {"name": "reader", "password": "battery staple"}]
 
 

@@ -17,12 +17,10 @@ order of the recorded calls stands for it.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ from conftest import (
     ansible_environment,
     ansible_playbook,
     load_calls,
+    load_source,
     write_inventory,
 )
 
@@ -119,20 +118,11 @@ TUTORIAL_OBJECTS: list[dict[str, Any]] = [
 WORKLOAD_KINDS = ("Deployment", "DeploymentConfig")
 
 
-def load_fake_cluster() -> Any:  # noqa: ANN401 - the fake's module, loaded from its file
-    """tests/fake_cluster's plugin_utils, to read the objects a fake cluster directory holds."""
-    path = FAKE_CLUSTER / "ansible_collections/kubernetes/core/plugins/plugin_utils/fake_cluster.py"
-    spec = importlib.util.spec_from_file_location("fake_cluster", path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    # Registered first: its dataclasses look themselves up there.
-    sys.modules["fake_cluster"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-FAKE = load_fake_cluster()
+# tests/fake_cluster's plugin_utils, to read the objects a fake cluster directory holds.
+FAKE = load_source(
+    "tests/fake_cluster/ansible_collections/kubernetes/core/plugins/plugin_utils/fake_cluster.py",
+    "fake_cluster",
+)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ OpenShift API endpoints the module calls, because no OpenShift API server can ru
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -19,11 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import load_source
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE_FQCN = "authproxy.sidecar.openshift_binary_build"
@@ -39,18 +38,7 @@ PHASES = {
 BUILD_LOG = [f"STEP {n}/80: step number {n}" for n in range(1, 80)] + ["error: build error: exit status 1"]
 
 
-def load_module() -> ModuleType:
-    path = ROOT / "plugins/modules/openshift_binary_build.py"
-    spec = importlib.util.spec_from_file_location("openshift_binary_build", path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-MODULE = load_module()
+MODULE = load_source("plugins/modules/openshift_binary_build.py", "openshift_binary_build")
 
 
 def context_files(directory: Path) -> dict[str, bytes]:

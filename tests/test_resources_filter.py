@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from conftest import load_source
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_filter_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("resources_filter", ROOT / "plugins/filter/resources.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-FILTER = load_filter_module()
+FILTER = load_source("plugins/filter/resources.py", "resources_filter")
 
 
 @pytest.mark.parametrize(
