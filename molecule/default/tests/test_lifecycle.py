@@ -102,6 +102,7 @@ class Load:
     def __init__(self, user: str, password: str, threads: int = 6, max_seconds: float = 60) -> None:
         self.user, self.password, self.deadline = user, password, time.monotonic() + max_seconds
         self.results: Counter[int] = Counter()
+        self.last_ok = 0.0  # wall-clock time of the latest 200
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self.run) for _ in range(threads)]
@@ -111,6 +112,8 @@ class Load:
             status = status_of(self.user, self.password)
             with self.lock:
                 self.results[status] += 1
+                if status == 200:
+                    self.last_ok = max(self.last_ok, time.time())
 
     def __enter__(self) -> Load:
         for thread in self.threads:
@@ -153,6 +156,31 @@ def test_password_change_under_load_loses_no_request(ephemeral_dir: Path) -> Non
     assert load.results[200] > 50
     assert set(load.results) == {200}
     assert status_of("admin", admin) == 200
+
+
+def test_a_changed_password_in_constant_use_is_refused_within_the_ttl_and_never_later(
+    ephemeral_dir: Path,
+) -> None:
+    """The old password keeps its cached answer hot (renewed in the background) until the change.
+
+    The role's own verification is off here: after the change this client's requests are wrong
+    guesses, throttled to 429, and the verification's wrong-password probe comes from the same
+    address."""
+    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
+    converge({"admin": admin, "reader": reader, "dave": "dave-first-password"})
+    with Load("dave", "dave-first-password", threads=4) as load:
+        time.sleep(2)
+        converge({"admin": admin, "reader": reader, "dave": "dave-second-password"}, sidecar_app_verify=False)
+        # When the new hash reached nginx: the htpasswd file it reads was written then.
+        changed = (ephemeral_dir / "state" / "auth" / "htpasswd").stat().st_mtime
+        time.sleep(AUTH_CACHE_TTL + 3)
+        refused = dict(load.results)
+    print(f"requests with the old password around the change: {refused}")
+    assert load.results[200] > 50
+    assert load.last_ok <= changed + AUTH_CACHE_TTL + 1
+    assert set(load.results) <= {200, 401, 429}
+    assert status_of("dave", "dave-second-password") == 200
+    converge({"admin": admin, "reader": reader}, sidecar_app_verify=False)
 
 
 def test_no_password_or_hash_in_verbose_diff_output(ephemeral_dir: Path) -> None:
