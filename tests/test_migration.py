@@ -145,6 +145,19 @@ class Run:
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         return self.objects.get((kind, namespace, name))
 
+    def rolled_out(self, kind: str, name: str) -> tuple[int, int]:
+        """Where in the calls the workload was applied, and where the wait found it available."""
+        applied = self.index(f"applies the {kind}", call_of("kubernetes.core.k8s", kind, name, apply=True))
+        waited = self.index(
+            f"waits for the {kind} to be available",
+            call_of("kubernetes.core.k8s_info", kind, name, wait=True),
+        )
+        return applied, waited
+
+    def removal(self, kind: str, name: str) -> int:
+        """Where in the calls the workload kind/name was removed."""
+        return self.index(f"removes the {kind}", call_of("kubernetes.core.k8s", kind, name, state="absent"))
+
     def index(self, describe: str, matches: Callable[[dict[str, Any]], bool]) -> int:
         """Where in the calls the only one that matches is."""
         found = [number for number, call in enumerate(self.calls) if matches(call)]
@@ -308,23 +321,14 @@ def test_the_service_is_switched_to_the_new_pods_once_they_are_ready_and_the_old
     runs: dict[str, Run],
 ) -> None:
     run = runs["tutorial"]
-    applied = run.index(
-        "applies the Deployment", call_of("kubernetes.core.k8s", "Deployment", TUTORIAL, apply=True)
-    )
-    waited = run.index(
-        "waits for the Deployment to be available",
-        call_of("kubernetes.core.k8s_info", "Deployment", TUTORIAL, wait=True),
-    )
+    applied, waited = run.rolled_out("Deployment", TUTORIAL)
     switched = run.index(
         "patches the Service", call_of("kubernetes.core.k8s_json_patch", "Service", TUTORIAL)
     )
     service = run.index(
         "applies the Service", call_of("kubernetes.core.k8s", "Service", TUTORIAL, apply=True)
     )
-    removed = run.index(
-        "removes the DeploymentConfig",
-        call_of("kubernetes.core.k8s", "DeploymentConfig", TUTORIAL, state="absent"),
-    )
+    removed = run.removal("DeploymentConfig", TUTORIAL)
     assert applied < waited < switched < service < removed
     # One patch, replacing the whole selector: the Service moves from the old pods to the new at once.
     assert run.calls[switched]["args"]["patch"] == [
@@ -380,16 +384,8 @@ def test_switching_our_deployment_to_a_deploymentconfig_leaves_one_workload(runs
     run = runs["deploymentconfig"]
     (workload,) = run.workloads(OWN_SWITCH_NAMESPACE)
     assert workload["kind"] == "DeploymentConfig"
-    applied = run.index(
-        "applies the DeploymentConfig", call_of("kubernetes.core.k8s", "DeploymentConfig", name, apply=True)
-    )
-    waited = run.index(
-        "waits for the DeploymentConfig to be available",
-        call_of("kubernetes.core.k8s_info", "DeploymentConfig", name, wait=True),
-    )
-    removed = run.index(
-        "removes the Deployment", call_of("kubernetes.core.k8s", "Deployment", name, state="absent")
-    )
+    applied, waited = run.rolled_out("DeploymentConfig", name)
+    removed = run.removal("Deployment", name)
     assert applied < waited < removed
     # The Service selected the pods of both while they overlapped, and selects the new ones now.
     assert not [call for call in run.calls if call["module"] == "kubernetes.core.k8s_json_patch"]
