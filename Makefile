@@ -16,11 +16,20 @@ export ANSIBLE_FORCE_COLOR ?= false
 # Written by the podman-config step: where podman's defaults fail, the settings that work.
 -include $(STAMPS)/podman.mk
 
-.PHONY: help setup deploy verify teardown test lint unit molecule molecule-clusters render bench clean
+# The local cluster (make cluster): where its kubeconfig and registry are.
+LOCAL_CLUSTER := scripts/local-cluster/cluster.sh
+export LOCAL_CLUSTER_DIR ?= $(HOME)/.local/state/authproxy-sidecar/local-cluster
+LOCAL_KUBECONFIG := $(LOCAL_CLUSTER_DIR)/kubeconfig
+LOCAL_REGISTRY := 127.0.0.1:5000
+
+.PHONY: help setup deploy verify teardown test lint unit molecule molecule-clusters molecule-local-cluster \
+	cluster cluster-down render bench clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
 	@echo "make test      install what is missing, run linters, the molecule scenarios and pytest"
+	@echo "make cluster   start a single-node Kubernetes on this machine (built from source once, ~15 min)"
+	@echo "make cluster-down  stop it and leave the machine as it was"
 	@echo "make molecule-clusters  the OpenShift and Kubernetes scenarios on the current kubeconfig context, or why not"
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
@@ -89,6 +98,34 @@ molecule-clusters: setup
 	  esac; \
 	done
 
+# A real Kubernetes here: etcd, kube-apiserver, controller-manager, scheduler, kubelet on
+# containerd, kube-proxy, a CNI bridge and a registry on $(LOCAL_REGISTRY), with OpenShift's Route CRD.
+cluster: setup
+	$(LOCAL_CLUSTER) up
+
+cluster-down:
+	$(LOCAL_CLUSTER) down
+
+# The cluster scenarios on the local cluster, never skipped: molecule/kubernetes as a cluster
+# admin and as a user who is only admin of one existing namespace, then molecule/openshift for
+# what a Kubernetes API server with the Route CRD serves. Images are built by podman and pushed
+# to the local registry; the Service is a NodePort on 127.0.0.1 (no ingress controller here).
+LOCAL_CLUSTER_ENV := K8S_AUTH_KUBECONFIG=$(LOCAL_KUBECONFIG) SIDECAR_APP_REGISTRY=$(LOCAL_REGISTRY)/authproxy \
+	SIDECAR_APP_REGISTRY_TLS_VERIFY=false SIDECAR_APP_SERVICE_TYPE=NodePort
+molecule-local-cluster: cluster
+	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30081 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30081/ \
+	  molecule test -s kubernetes
+	tenant=$$($(LOCAL_CLUSTER) user authproxy-tenant authproxy-tenant) && \
+	  $(LOCAL_CLUSTER_ENV) K8S_AUTH_KUBECONFIG=$$tenant MOLECULE_NAMESPACE=authproxy-tenant \
+	  SIDECAR_APP_NODE_PORT=30082 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30082/ molecule test -s kubernetes
+	@echo "molecule/openshift on the local cluster: the Route is applied and validated by the API server; router" \
+	  "admission, ProjectRequest, BuildConfig builds and DeploymentConfig rollouts need OpenShift's own" \
+	  "controllers and stay proven by tests/fake_cluster"
+	$(LOCAL_CLUSTER) namespace authproxy-openshift >/dev/null && \
+	  $(LOCAL_CLUSTER_ENV) MOLECULE_NAMESPACE=authproxy-openshift SIDECAR_APP_NAMESPACE_CREATE=false \
+	  SIDECAR_APP_ROUTE_WAIT_ADMITTED=false SIDECAR_APP_NODE_PORT=30083 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30083/ \
+	  molecule test -s openshift
+
 unit: setup
 	pytest tests
 
@@ -97,7 +134,9 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 
 # The suite ends with pytest, so its summary line closes the output.
-test: lint molecule molecule-clusters unit
+# The tests of the local cluster fail, rather than skip, when it does not run.
+test: export LOCAL_CLUSTER_REQUIRED := 1
+test: lint molecule molecule-local-cluster unit
 
 clean:
 	rm -rf $(STAMPS) $(VENV) collections

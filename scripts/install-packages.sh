@@ -4,7 +4,12 @@ set -euo pipefail
 
 # catatonit: podman builds its local pause image (pods without a registry) around it; it is only
 # a recommendation of podman, which --no-install-recommends leaves out.
-packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk)
+#
+# The local cluster (scripts/local-cluster/cluster.sh): containerd, the CNI plugins, iptables for
+# kube-proxy, Debian's image registry, and gcc with static libc for the pause program; go comes
+# from the machine (1.26 or later), as the Kubernetes module needs.
+packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk
+  containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
