@@ -2,6 +2,7 @@
 # Install the system packages `make` needs on Debian/Ubuntu, only those that are missing.
 set -euo pipefail
 
+# skopeo: the role asks a registry whether it has an image before pushing it.
 # catatonit: podman builds its local pause image (pods without a registry) around it; it is only
 # a recommendation of podman, which --no-install-recommends leaves out.
 #
@@ -9,7 +10,7 @@ set -euo pipefail
 # kube-proxy, Debian's image registry, and gcc with static libc for the pause program; go comes
 # from the machine (1.26 or later), as the Kubernetes module needs.
 packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk
-  containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps)
+  skopeo containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -233,6 +233,12 @@ def ansible_environment(home: Path) -> dict[str, str]:
         "ANSIBLE_FORCE_COLOR": "false",
         "HOME": str(home),
         "SIDECAR_APP_PASSWORD": PASSWORD,
+        # The role asks the registry (skopeo) whether it has an image before a push: sent to a
+        # loopback address where nothing listens, it fails at once without a look-up of the
+        # made-up registry hosts, and the push that follows is the fake cluster's.
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
     }
 
 
