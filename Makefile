@@ -115,6 +115,8 @@ LOCAL_CLUSTER_ENV := K8S_AUTH_KUBECONFIG=$(LOCAL_KUBECONFIG) SIDECAR_APP_REGISTR
 molecule-local-cluster: cluster
 	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30081 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30081/ \
 	  molecule test -s kubernetes
+	@# tests/cluster reads this user's requests from the audit log: only this run's.
+	: > $(LOCAL_CLUSTER_DIR)/logs/audit.log
 	tenant=$$($(LOCAL_CLUSTER) user authproxy-tenant authproxy-tenant) && \
 	  $(LOCAL_CLUSTER_ENV) K8S_AUTH_KUBECONFIG=$$tenant MOLECULE_NAMESPACE=authproxy-tenant \
 	  SIDECAR_APP_NODE_PORT=30082 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30082/ molecule test -s kubernetes
