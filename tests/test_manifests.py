@@ -37,7 +37,8 @@ from conftest import (
     run_render,
 )
 
-SCHEMAS = Path(os.environ.get("SIDECAR_APP_SCHEMAS", ROOT.parent / "shared/schemas/openshift-4.17"))
+# The schemas the repository carries (tests/data/README.md says where they come from).
+SCHEMAS = Path(os.environ.get("SIDECAR_APP_SCHEMAS", ROOT / "tests/data/openshift-4.17"))
 # What the generator (openapi2jsonschema) writes: the unversioned "latest draft" URI, which
 # jsonschema maps to no draft of its own.
 SCHEMA_URI = "http://json-schema.org/schema#"
