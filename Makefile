@@ -34,11 +34,11 @@ $(STAMPS)/packages: scripts/install-packages.sh
 	scripts/install-packages.sh
 	@touch $@
 
-$(STAMPS)/venv: requirements.txt $(STAMPS)/packages
+$(STAMPS)/venv: requirements.txt requirements-dev.txt $(STAMPS)/packages
 	@mkdir -p $(STAMPS)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
 # The collection finds itself through this link (gitignored), as if installed.
