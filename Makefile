@@ -16,7 +16,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 # Written by the podman-config step: where podman's defaults fail, the settings that work.
 -include $(STAMPS)/podman.mk
 
-.PHONY: help setup deploy verify teardown test lint unit molecule molecule-clusters render bench clean
+.PHONY: help setup deploy verify teardown test lint compat unit molecule molecule-clusters render bench clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -89,6 +89,11 @@ molecule-clusters: setup
 	  esac; \
 	done
 
+# Render and validate strictly on the lowest and highest ansible-core meta/runtime.yml claims
+# (noxfile.py); the venvs stay in .nox/ between runs.
+compat: setup
+	nox --sessions render
+
 unit: setup
 	pytest tests
 
@@ -97,7 +102,7 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 
 # The suite ends with pytest, so its summary line closes the output.
-test: lint molecule molecule-clusters unit
+test: lint molecule molecule-clusters compat unit
 
 clean:
-	rm -rf $(STAMPS) $(VENV) collections
+	rm -rf $(STAMPS) $(VENV) collections .nox
