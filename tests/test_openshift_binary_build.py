@@ -65,7 +65,7 @@ def archive_files(archive: bytes) -> dict[str, bytes]:
 # The archive
 
 
-@pytest.mark.parametrize("context", ["files/app", "files/proxy"])
+@pytest.mark.parametrize("context", ["files/app", "roles/sidecar_app/files/proxy"])
 def test_archive_holds_exactly_the_files_of_the_context_with_relative_paths(context: str) -> None:
     archive = MODULE.build_context_archive(str(ROOT / context))
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
@@ -75,7 +75,7 @@ def test_archive_holds_exactly_the_files_of_the_context_with_relative_paths(cont
     assert archive_files(archive) == context_files(ROOT / context)
 
 
-@pytest.mark.parametrize("context", ["files/app", "files/proxy"])
+@pytest.mark.parametrize("context", ["files/app", "roles/sidecar_app/files/proxy"])
 def test_archive_is_the_same_bytes_every_time(context: str) -> None:
     first = MODULE.build_context_archive(str(ROOT / context))
     second = MODULE.build_context_archive(str(ROOT / context))

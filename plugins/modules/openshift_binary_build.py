@@ -103,7 +103,7 @@ EXAMPLES = r"""
     context: my-hello/api-2-rahti-csc-fi:6443/me
     namespace: my-hello
     build_config: hello-proxy
-    src: files/proxy
+    src: "{{ playbook_dir }}/proxy"
     wait: false
 
 - name: Give a slow build 30 minutes and show 200 log lines if it fails
