@@ -3,7 +3,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start an OpenShift binary build from a local directory, as ``oc start-build --from-dir`` does."""
 # Ansible wants DOCUMENTATION, EXAMPLES and RETURN before the imports (validate-modules).
-# ruff: noqa: E402
 
 from __future__ import annotations
 

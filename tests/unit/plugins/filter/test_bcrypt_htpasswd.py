@@ -1,13 +1,14 @@
-"""The bcrypt_htpasswd filter, with the real passlib/bcrypt libraries."""
+"""The bcrypt_htpasswd filter, with the real passlib/bcrypt libraries (ansible-test units or pytest)."""
 
 from __future__ import annotations
 
 import re
 
 import bcrypt
-from conftest import load_source
+import yaml
 
-FILTER = load_source("plugins/filter/htpasswd.py", "htpasswd_filter")
+from ansible_collections.authproxy.sidecar.plugins.filter import bcrypt_htpasswd as FILTER
+
 USERS = [{"name": "admin", "password": "correct horse"}, {"name": "reader", "password": "battery staple"}]
 
 
@@ -49,3 +50,8 @@ def test_non_bcrypt_existing_hash_is_replaced() -> None:
     existing = "admin:$apr1$abcdefgh$0123456789abcdefghijkl\n"
     content = FILTER.bcrypt_htpasswd(USERS[:1], existing=existing, rounds=4)
     assert content.startswith("admin:$2y$04$")
+
+
+def test_the_file_registers_the_filter_its_documentation_and_name_give() -> None:
+    assert FILTER.FilterModule().filters() == {"bcrypt_htpasswd": FILTER.bcrypt_htpasswd}
+    assert yaml.safe_load(FILTER.DOCUMENTATION)["name"] == "bcrypt_htpasswd"

@@ -83,7 +83,7 @@ def bcrypt_htpasswd(users: list[dict[str, Any]], existing: str = "", rounds: int
 
 
 class FilterModule:
-    """authproxy.sidecar filters."""
+    """authproxy.sidecar.bcrypt_htpasswd"""
 
     def filters(self) -> dict[str, Any]:
         return {"bcrypt_htpasswd": bcrypt_htpasswd}
