@@ -3,8 +3,9 @@
 set -euo pipefail
 
 # catatonit: podman builds its local pause image (pods without a registry) around it; it is only
-# a recommendation of podman, which --no-install-recommends leaves out.
-packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk)
+# a recommendation of podman, which --no-install-recommends leaves out. shellcheck: the sanity
+# test of the collection's shell scripts (make collection).
+packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk shellcheck)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -26,7 +26,7 @@ SCHEMAS = Path(os.environ.get("SIDECAR_APP_SCHEMAS", ROOT / "tests/data/openshif
 
 def schema_path(obj: dict[str, Any]) -> Path:
     """<kind>-<group>-<version>.json, the group cut at its first dot; core kinds <kind>-<version>.json."""
-    group, _, version = obj["apiVersion"].rpartition("/")
+    group, _slash, version = obj["apiVersion"].rpartition("/")
     parts = [obj["kind"].lower(), group.split(".")[0], version] if group else [obj["kind"].lower(), version]
     return SCHEMAS / ("-".join(parts) + ".json")
 

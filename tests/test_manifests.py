@@ -271,7 +271,7 @@ def test_images_are_named_as_the_image_build_makes_them(object_set: ObjectSet) -
     for component, image in images.items():
         if component == "verifier":
             continue
-        repository, _, tag = image.rpartition(":")
+        repository, _colon, tag = image.rpartition(":")
         assert repository == f"{prefix}/{name}-{component}"
         assert len(tag) == 12
         assert all(c in "0123456789abcdef" for c in tag)
