@@ -11,9 +11,14 @@ setup`); the collection itself from the repository's self-link in collections/.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import shutil
+import subprocess
 import sysconfig
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import nox
@@ -85,3 +90,95 @@ def render(session: nox.Session, ansible_core: str) -> None:
     session.run("ansible", "--version", env=env)
     session.run("ansible-playbook", "-i", str(inventory), str(ROOT / "playbooks/render.yml"), env=env)
     session.run("python", str(ROOT / "tests/manifest_schemas.py"), *(str(work / name) for name in RENDERS))
+
+
+@contextlib.contextmanager
+def collection_copy() -> Iterator[Path]:
+    """The repository's files (tracked or new, not ignored, no test data) where ansible-test wants
+    them, <tmp>/ansible_collections/authproxy/sidecar, outside this git worktree (ansible-test
+    asks git for the files, and git ignores .nox/)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    with tempfile.TemporaryDirectory(prefix="authproxy-sidecar-") as tmp:
+        target = Path(tmp) / "ansible_collections/authproxy/sidecar"
+        for name in (entry.decode() for entry in listed if entry):
+            source = ROOT / name
+            if name.startswith("tests/data/") or not source.is_file():
+                continue
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+        # ansible-test finds the dependencies' documentation fragments and module_utils only in
+        # the same ansible_collections tree.
+        dependencies = dependency_collections() / "ansible_collections"
+        for namespace in ("kubernetes", "containers", "community"):
+            (target.parents[1] / namespace).symlink_to(dependencies / namespace)
+        yield target
+
+
+def ansible_test_data(session: nox.Session) -> Path:
+    """ansible-test's _data directory in the session's venv."""
+    data = session.run(
+        "python",
+        "-c",
+        "import ansible_test, pathlib; print(pathlib.Path(ansible_test.__file__).parent / '_data')",
+        silent=True,
+    )
+    return Path(str(data).strip())
+
+
+def ansible_test_requirements(session: nox.Session, *names: str) -> list[str]:
+    """-r arguments for the requirement files ansible-test itself ships (names without .txt)."""
+    directory = ansible_test_data(session) / "requirements"
+    return [argument for name in names for argument in ("-r", str(directory / f"{name}.txt"))]
+
+
+def ansible_test_environment(session: nox.Session) -> dict[str, str]:
+    """A HOME of the session's own, whose ansible-test cache holds tests/sanity/get_pip_offline.py
+    as the pip bootstrap script of the pip version ansible-test asks for (it makes venvs for
+    some sanity tests even with --local)."""
+    requirements = ansible_test_data(session) / "../_internal/python_requirements.py"
+    (pip_version,) = re.findall(r"\bpip='([0-9.]+)'", requirements.read_text())
+    cache = Path(session.virtualenv.location) / "home/.ansible/test/cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(
+        ROOT / "tests/sanity/get_pip_offline.py", cache / f"get_pip_{pip_version.replace('.', '_')}.py"
+    )
+    return {"HOME": str(cache.parents[2])}
+
+
+@nox.session
+def sanity(session: nox.Session) -> None:
+    """ansible-test sanity on a copy of the collection, with the tools ansible-test pins (--local:
+    its --venv needs a pip bootstrap script from a host these machines do not reach)."""
+    session.install(ANSIBLE_CORE["highest"])
+    tools = ["pep8", "pylint", "yamllint", "validate-modules", "ansible-doc", "changelog", "runtime-metadata"]
+    session.install(*ansible_test_requirements(session, *(f"sanity.{tool}" for tool in tools)))
+    session.install("-r", str(ROOT / "meta/ee-requirements.txt"))
+    with collection_copy() as copy:
+        env = ansible_test_environment(session) | {
+            "ANSIBLE_COLLECTIONS_PATH": f"{copy.parents[2]}:{dependency_collections()}"
+        }
+        session.chdir(copy)
+        arguments = ["--local", "--python", "3.11", "--color", "no", *session.posargs]
+        session.run("ansible-test", "sanity", *arguments, env=env)
+        session.chdir(ROOT)
+
+
+@nox.session
+def units(session: nox.Session) -> None:
+    """ansible-test units (tests/unit) on a copy of the collection."""
+    session.install(ANSIBLE_CORE["highest"])
+    session.install(*ansible_test_requirements(session, "units"))
+    session.install("-r", str(ROOT / "meta/ee-requirements.txt"))
+    with collection_copy() as copy:
+        env = ansible_test_environment(session) | {
+            "ANSIBLE_COLLECTIONS_PATH": f"{copy.parents[2]}:{dependency_collections()}"
+        }
+        session.chdir(copy)
+        arguments = ["--local", "--python", "3.11", "--color", "no", *session.posargs]
+        session.run("ansible-test", "units", *arguments, env=env)
+        session.chdir(ROOT)
