@@ -24,7 +24,7 @@ description:
   - Every run starts a new Build, so the module always reports a change.
   - Connection and authentication work as in the C(kubernetes.core) modules.
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - authproxy.sidecar.k8s_auth_options
 options:
   namespace:
     description: Namespace (OpenShift project) of the BuildConfig.
