@@ -182,3 +182,46 @@ def units(session: nox.Session) -> None:
         arguments = ["--local", "--python", "3.11", "--color", "no", *session.posargs]
         session.run("ansible-test", "units", *arguments, env=env)
         session.chdir(ROOT)
+
+
+def build_tarball(session: nox.Session) -> Path:
+    """ansible-galaxy collection build into the session's tmp directory; the tarball's path."""
+    output = Path(session.create_tmp()).resolve() / "build"
+    shutil.rmtree(output, ignore_errors=True)
+    build = ["ansible-galaxy", "collection", "build", "--output-path", str(output), str(ROOT)]
+    session.run(*build, external=True)
+    (tarball,) = output.glob("authproxy-sidecar-*.tar.gz")
+    return tarball
+
+
+# galaxy-importer without docker or podman: the checks ansible-test runs are make collection's
+# sanity session; ansible-lint as the importer runs it (its own pinned version).
+IMPORTER_CONFIG = """[galaxy-importer]
+RUN_ANSIBLE_TEST = False
+RUN_ANSIBLE_LINT = True
+LOCAL_IMAGE_DOCKER = False
+CHECK_CHANGELOG = True
+"""
+
+
+@nox.session
+def importer(session: nox.Session) -> None:
+    """galaxy-importer on the built tarball, as Galaxy would import it; any error fails."""
+    session.install("galaxy-importer")
+    tarball = build_tarball(session)
+    config = tarball.parent / "galaxy-importer.cfg"
+    config.write_text(IMPORTER_CONFIG)
+    log = tarball.parent / "importer.log"
+    output = session.run(
+        "python",
+        "-m",
+        "galaxy_importer.main",
+        str(tarball),
+        env={"GALAXY_IMPORTER_CONFIG": str(config)},
+        silent=True,
+    )
+    log.write_text(str(output))
+    print(output)
+    errors = [line for line in str(output).splitlines() if "ERROR" in line or "Error" in line]
+    if errors:
+        session.error("galaxy-importer reported errors:\n" + "\n".join(errors))
