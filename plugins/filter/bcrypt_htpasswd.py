@@ -14,6 +14,7 @@ except ImportError:  # pragma: no cover - reported when the filter is used
 DOCUMENTATION = r"""
 name: bcrypt_htpasswd
 short_description: Render htpasswd content with bcrypt hashes, keeping hashes that still match
+version_added: 0.1.0
 description:
   - Returns the text of an htpasswd file with one C(name:hash) line per user, in the order given.
   - A user's hash from O(existing) is kept while the user's password still verifies against it,

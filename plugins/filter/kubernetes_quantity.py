@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: kubernetes_quantity
 short_description: A Kubernetes quantity as a number
+version_added: 0.1.0
 description:
 - Reads a quantity as Kubernetes does (C(500m), C(1), C(0.5), C(64Mi), C(1G), C(1e3)) and returns it in
   base units (cores, bytes).

@@ -5,6 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: limit_request_ratio
 short_description: The largest limit/request ratio of a container's resources
+version_added: 0.1.0
 description:
 - Returns the largest of the container's limit/request ratios for cpu and memory, the number a LimitRange's
   C(maxLimitRequestRatio) limits (CSC Rahti 2 allows at most 5).
