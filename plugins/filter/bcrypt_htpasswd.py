@@ -61,6 +61,12 @@ def parse_htpasswd(content: str) -> dict[str, str]:
     return hashes
 
 
+def _plain(text: object) -> str:
+    """text as a plain str. ansible-core < 2.19 passes templated strings as AnsibleUnsafeText,
+    whose encode() returns AnsibleUnsafeBytes, which bcrypt >= 5 refuses with a bare TypeError."""
+    return str.encode(str(text), "utf-8").decode("utf-8")
+
+
 def _still_matches(password: str, hashed: str | None) -> bool:
     if not hashed or not bcrypt.identify(hashed):
         return False
@@ -71,11 +77,11 @@ def bcrypt_htpasswd(users: list[dict[str, Any]], existing: str = "", rounds: int
     """Return htpasswd content for users, reusing each existing hash that still verifies."""
     if bcrypt is None:
         raise AnsibleFilterError("bcrypt_htpasswd needs passlib (or libpass) and bcrypt on the controller")
-    current = parse_htpasswd(existing or "")
+    current = parse_htpasswd(_plain(existing or ""))
     hasher = bcrypt.using(ident="2y", rounds=int(rounds))
     lines = []
     for user in users:
-        name, password = str(user["name"]), str(user["password"])
+        name, password = _plain(user["name"]), _plain(user["password"])
         hashed = current.get(name)
         if not _still_matches(password, hashed):
             hashed = hasher.hash(password)

@@ -55,3 +55,43 @@ def test_non_bcrypt_existing_hash_is_replaced() -> None:
 def test_the_file_registers_the_filter_its_documentation_and_name_give() -> None:
     assert FILTER.FilterModule().filters() == {"bcrypt_htpasswd": FILTER.bcrypt_htpasswd}
     assert yaml.safe_load(FILTER.DOCUMENTATION)["name"] == "bcrypt_htpasswd"
+
+
+class UnsafeText(str):
+    """Like ansible-core 2.17's AnsibleUnsafeText, the type templated strings have there: str()
+    leaves it as it is, and slicing and the splitting methods give unsafe text again. passlib
+    compares a hash's checksum with the one it computes by exact type."""
+
+    def __str__(self) -> str:
+        return self
+
+    def __getitem__(self, key: object) -> str:  # type: ignore[override]
+        return UnsafeText(super().__getitem__(key))  # type: ignore[index]
+
+    def strip(self, chars: str | None = None) -> str:
+        return UnsafeText(super().strip(chars))
+
+    def partition(self, sep: str) -> tuple[str, str, str]:
+        head, found, tail = super().partition(sep)
+        return UnsafeText(head), UnsafeText(found), UnsafeText(tail)
+
+    def splitlines(self, keepends: bool = False) -> list[str]:
+        return [UnsafeText(line) for line in super().splitlines(keepends)]
+
+    def split(self, sep: str | None = None, maxsplit: int = -1) -> list[str]:
+        return [UnsafeText(part) for part in super().split(sep, maxsplit)]
+
+    def rsplit(self, sep: str | None = None, maxsplit: int = -1) -> list[str]:
+        return [UnsafeText(part) for part in super().rsplit(sep, maxsplit)]
+
+    def replace(self, old: str, new: str, count: int = -1) -> str:
+        return UnsafeText(super().replace(old, new, count))
+
+
+def test_hashes_are_kept_and_made_from_unsafe_text_as_ansible_core_2_17_passes_it() -> None:
+    first = FILTER.bcrypt_htpasswd(USERS, rounds=4)
+    unsafe_users = [{"name": UnsafeText(u["name"]), "password": UnsafeText(u["password"])} for u in USERS]
+    assert FILTER.bcrypt_htpasswd(unsafe_users, existing=UnsafeText(first), rounds=4) == first
+    changed = [unsafe_users[0] | {"password": UnsafeText("a new one")}]
+    line = FILTER.bcrypt_htpasswd(changed, existing=UnsafeText(first), rounds=4).rstrip("\n")
+    assert bcrypt.checkpw(b"a new one", line.split(":", 1)[1].replace("$2y$", "$2b$", 1).encode())
