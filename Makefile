@@ -16,7 +16,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 # Written by the podman-config step: where podman's defaults fail, the settings that work.
 -include $(STAMPS)/podman.mk
 
-.PHONY: help setup deploy verify teardown test lint compat unit molecule molecule-clusters render bench clean
+.PHONY: help setup deploy verify teardown test lint compat collection unit molecule molecule-clusters render bench clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -94,6 +94,14 @@ molecule-clusters: setup
 compat: setup
 	nox --sessions render
 
+# The collection as its users get it: ansible-test sanity and units, galaxy-importer on the
+# built tarball (noxfile.py); then the tarball installed into an empty path and used by another
+# project's playbook (tests/consumer/): render on the lowest (compat's venv) and highest
+# ansible-core, a podman deploy of its own on port 28081.
+collection: setup compat
+	nox --sessions sanity units importer
+	pytest -m collection tests/consumer --durations=0
+
 unit: setup
 	pytest tests
 
@@ -102,7 +110,7 @@ bench: setup
 	$(VENV)/bin/python bench/run.py
 
 # The suite ends with pytest, so its summary line closes the output.
-test: lint molecule molecule-clusters compat unit
+test: lint molecule molecule-clusters compat collection unit
 
 clean:
 	rm -rf $(STAMPS) $(VENV) collections .nox
