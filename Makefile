@@ -22,6 +22,8 @@ help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
 	@echo "make test      install what is missing, run linters, the molecule scenarios and pytest"
 	@echo "make molecule-clusters  the OpenShift and Kubernetes scenarios on the current kubeconfig context, or why not"
+	@echo "make compat    render and validate on the lowest and highest ansible-core claimed"
+	@echo "make collection  sanity, units, galaxy-importer and the installed tarball used from another playbook"
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
