@@ -207,11 +207,13 @@ CHECK_CHANGELOG = True
 @nox.session
 def importer(session: nox.Session) -> None:
     """galaxy-importer on the built tarball, as Galaxy would import it; any error fails."""
-    session.install("galaxy-importer")
+    session.install("galaxy-importer==0.4.44")
     tarball = build_tarball(session)
     config = tarball.parent / "galaxy-importer.cfg"
     config.write_text(IMPORTER_CONFIG)
     log = tarball.parent / "importer.log"
+    # It writes importer_result.json into the current directory.
+    session.chdir(tarball.parent)
     output = session.run(
         "python",
         "-m",
@@ -220,6 +222,7 @@ def importer(session: nox.Session) -> None:
         env={"GALAXY_IMPORTER_CONFIG": str(config)},
         silent=True,
     )
+    session.chdir(ROOT)
     log.write_text(str(output))
     print(output)
     errors = [line for line in str(output).splitlines() if "ERROR" in line or "Error" in line]
