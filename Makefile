@@ -98,8 +98,8 @@ compat: setup
 
 # The collection as its users get it: ansible-test sanity and units, galaxy-importer on the
 # built tarball (noxfile.py); then the tarball installed into an empty path and used by another
-# project's playbook (tests/consumer/): render on the lowest (compat's venv) and highest
-# ansible-core, a podman deploy of its own on port 28081.
+# project's playbook (tests/consumer/): render and a podman deploy of its own (port 28081) on
+# the lowest (compat's venv) and the highest ansible-core.
 collection: setup compat
 	nox --sessions sanity units importer
 	pytest -m collection tests/consumer --durations=0

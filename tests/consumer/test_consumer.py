@@ -4,7 +4,8 @@ that includes authproxy.sidecar.sidecar_app by its FQCN.
 
 Ansible sees only the install path and the dependency collections of the `ansible` package, not
 the repository's self-link. Run by `make collection` (marker `collection`; plain `pytest tests`
-leaves these out): the podman test deploys a pod of its own (consumer-test, port 28081).
+leaves these out): the podman test deploys a pod of its own (consumer-test, port 28081). Render
+and deploy run with ansible-core 2.19 (.venv) and 2.17.0 (the venv of make compat).
 """
 
 from __future__ import annotations
@@ -228,8 +229,15 @@ def http_status(url: str, user: str | None = None, password: str = "") -> tuple[
         return error.code, ""
 
 
+@pytest.fixture(params=["consumer_env", "lowest_consumer_env"], ids=["highest", "lowest"])
+def installed(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The tarball installed with the highest, then with the lowest ansible-core claimed."""
+    env: dict[str, str] = request.getfixturevalue(request.param)
+    return env
+
+
 @pytest.fixture
-def podman_deployment(consumer_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, object]]:
+def podman_deployment(installed: dict[str, str], tmp_path: Path) -> Iterator[dict[str, object]]:
     """The variables of a podman deployment of its own; removed afterwards whatever happened."""
     inputs: dict[str, object] = {
         "sidecar_app_platform": "podman",
@@ -239,13 +247,13 @@ def podman_deployment(consumer_env: dict[str, str], tmp_path: Path) -> Iterator[
         "sidecar_app_password_dir": str(tmp_path / "pw"),
     }
     yield inputs
-    play(consumer_env, tmp_path, **inputs, sidecar_app_state="absent")
+    play(installed, tmp_path, **inputs, sidecar_app_state="absent")
 
 
 def test_a_consumer_deploys_with_podman_from_the_installed_collection_and_removes_it(
-    consumer_env: dict[str, str], podman_deployment: dict[str, object], tmp_path: Path
+    installed: dict[str, str], podman_deployment: dict[str, object], tmp_path: Path
 ) -> None:
-    deployed = play(consumer_env, tmp_path, **podman_deployment)
+    deployed = play(installed, tmp_path, **podman_deployment)
     assert deployed.returncode == 0, deployed.stdout[-8000:] + deployed.stderr[-2000:]
     url = f"http://127.0.0.1:{PORT}/"
     assert http_status(url)[0] == 401
@@ -253,7 +261,11 @@ def test_a_consumer_deploys_with_podman_from_the_installed_collection_and_remove
     status, body = http_status(url, "admin", PASSWORD)
     assert (status, body.strip()) == (200, "Hello World")
 
-    removed = play(consumer_env, tmp_path, **podman_deployment, sidecar_app_state="absent")
+    again = play(installed, tmp_path, **podman_deployment)
+    assert again.returncode == 0, again.stdout[-5000:]
+    assert re.search(r"localhost\s+: ok=\d+\s+changed=0\s", again.stdout), again.stdout[-3000:]
+
+    removed = play(installed, tmp_path, **podman_deployment, sidecar_app_state="absent")
     assert removed.returncode == 0, removed.stdout[-5000:]
     assert subprocess.run(["podman", "pod", "exists", NAME], check=False).returncode != 0
     with pytest.raises(urllib.error.URLError):
