@@ -22,8 +22,8 @@ export LOCAL_CLUSTER_DIR ?= $(HOME)/.local/state/authproxy-sidecar/local-cluster
 LOCAL_KUBECONFIG := $(LOCAL_CLUSTER_DIR)/kubeconfig
 LOCAL_REGISTRY := 127.0.0.1:5000
 
-.PHONY: help setup deploy verify teardown test lint unit molecule molecule-clusters molecule-local-cluster \
-	cluster cluster-down render bench clean
+.PHONY: help setup deploy verify teardown test lint compat collection unit molecule molecule-clusters \
+	molecule-local-cluster cluster cluster-down render bench clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -31,6 +31,8 @@ help:
 	@echo "make cluster   start a single-node Kubernetes on this machine (built from source once, ~15 min)"
 	@echo "make cluster-down  stop it and leave the machine as it was"
 	@echo "make molecule-clusters  the OpenShift and Kubernetes scenarios on the current kubeconfig context, or why not"
+	@echo "make compat    render and validate on the lowest and highest ansible-core claimed"
+	@echo "make collection  sanity, units, galaxy-importer and the installed tarball used from another playbook"
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
@@ -43,11 +45,11 @@ $(STAMPS)/packages: scripts/install-packages.sh
 	scripts/install-packages.sh
 	@touch $@
 
-$(STAMPS)/venv: requirements.txt $(STAMPS)/packages
+$(STAMPS)/venv: requirements.txt requirements-dev.txt $(STAMPS)/packages
 	@mkdir -p $(STAMPS)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
 # The collection finds itself through this link (gitignored), as if installed.
@@ -128,6 +130,19 @@ molecule-local-cluster: cluster
 	  SIDECAR_APP_ROUTE_WAIT_ADMITTED=false SIDECAR_APP_NODE_PORT=30083 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30083/ \
 	  molecule test -s openshift
 
+# Render and validate strictly on the lowest and highest ansible-core meta/runtime.yml claims
+# (noxfile.py); the venvs stay in .nox/ between runs.
+compat: setup
+	nox --sessions render
+
+# The collection as its users get it: ansible-test sanity and units, galaxy-importer on the
+# built tarball (noxfile.py); then the tarball installed into an empty path and used by another
+# project's playbook (tests/consumer/): render and a podman deploy of its own (port 28081) on
+# the lowest (compat's venv) and the highest ansible-core.
+collection: setup compat
+	nox --sessions sanity units importer
+	pytest -m collection tests/consumer --durations=0
+
 unit: setup
 	pytest tests
 
@@ -138,7 +153,7 @@ bench: setup
 # The suite ends with pytest, so its summary line closes the output.
 # The tests of the local cluster fail, rather than skip, when it does not run.
 test: export LOCAL_CLUSTER_REQUIRED := 1
-test: lint molecule molecule-local-cluster unit
+test: lint molecule molecule-local-cluster compat collection unit
 
 clean:
-	rm -rf $(STAMPS) $(VENV) collections
+	rm -rf $(STAMPS) $(VENV) collections .nox

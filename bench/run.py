@@ -186,7 +186,9 @@ def main() -> None:
         for variant in ("none", "basic", "steady"):
             state = run("podman", "inspect", "--format", "{{.State.Running}}", f"bench-{variant}").strip()
             if state != "true":
-                logs = subprocess.run(["podman", "logs", f"bench-{variant}"], capture_output=True, text=True)
+                logs = subprocess.run(
+                    ["podman", "logs", f"bench-{variant}"], capture_output=True, text=True, check=False
+                )
                 sys.exit(f"the {variant} variant did not start:\n{logs.stdout}{logs.stderr}")
         try:
             for repetition in range(1, REPETITIONS + 1):

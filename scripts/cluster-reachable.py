@@ -57,7 +57,7 @@ def load_configuration() -> tuple[str, client.Configuration]:
     try:
         if context is None:
             # Fails when there is no kubeconfig or it names no usable current context.
-            _, current = config.list_kube_config_contexts(config_file=kubeconfig)
+            _contexts, current = config.list_kube_config_contexts(config_file=kubeconfig)
             context = str(current["name"])
         config.load_kube_config(
             config_file=kubeconfig,

@@ -16,6 +16,8 @@ echo "No registry answered for $image; building it from $mirror ($suite) with mm
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 # The same trimming the official -slim images do: no docs, man pages or locales.
+# The hook runs in a shell of mmdebstrap's, which expands "$1" (the root directory) there.
+# shellcheck disable=SC2016
 mmdebstrap --variant=minbase --quiet \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/doc/*' \

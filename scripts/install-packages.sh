@@ -4,12 +4,13 @@ set -euo pipefail
 
 # skopeo: the role asks a registry whether it has an image before pushing it.
 # catatonit: podman builds its local pause image (pods without a registry) around it; it is only
-# a recommendation of podman, which --no-install-recommends leaves out.
+# a recommendation of podman, which --no-install-recommends leaves out. shellcheck: the sanity
+# test of the collection's shell scripts (make collection).
 #
 # The local cluster (scripts/local-cluster/cluster.sh): containerd, the CNI plugins, iptables for
 # kube-proxy, Debian's image registry, and gcc with static libc for the pause program; go comes
 # from the machine (1.26 or later), as the Kubernetes module needs.
-packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk
+packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk shellcheck
   skopeo containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps)
 missing=()
 for package in "${packages[@]}"; do

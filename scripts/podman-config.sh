@@ -6,7 +6,7 @@ set -euo pipefail
 image=$1
 conf="$(cd "$(dirname "$0")/.." && pwd)/files/podman/containers.conf"
 
-if CONTAINERS_CONF= podman run --rm --user 1000680000:0 --read-only --memory 32m "$image" true >/dev/null 2>&1; then
+if CONTAINERS_CONF='' podman run --rm --user 1000680000:0 --read-only --memory 32m "$image" true >/dev/null 2>&1; then
   exit 0
 fi
 if CONTAINERS_CONF="$conf" podman run --rm --user 1000680000:0 --read-only --memory 32m "$image" true >/dev/null 2>&1; then

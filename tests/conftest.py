@@ -29,6 +29,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# The collection importable as ansible_collections.authproxy.sidecar (through the self-link that
+# `make setup` makes), as ansible-test units has it, for tests/unit run by plain pytest too.
+sys.path.insert(0, str(ROOT / "collections"))
 FAKE_CLUSTER = ROOT / "tests/fake_cluster"
 PASSWORD = "correct horse battery staple"
 APP_IMAGE = "registry.example.com/team/hello-app:1.0"
@@ -247,13 +250,18 @@ def ansible_playbook(playbook: str, *arguments: str) -> list[str]:
 
 
 def run_render(
-    inputs: dict[str, Any], home: Path, cwd: Path | None = None
+    inputs: dict[str, Any],
+    home: Path,
+    cwd: Path | None = None,
+    *arguments: str,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run playbooks/render.yml with inputs as extra vars; cwd is where it runs (default ROOT)."""
+    """Run playbooks/render.yml with inputs as extra vars and arguments (e.g. --check); cwd is
+    where it runs (default ROOT), env what to add to or change in its environment."""
     return subprocess.run(
-        ansible_playbook("playbooks/render.yml", "-e", json.dumps(inputs)),
+        ansible_playbook("playbooks/render.yml", "-e", json.dumps(inputs), *arguments),
         cwd=cwd or ROOT,
-        env=ansible_environment(home),
+        env=ansible_environment(home) | (env or {}),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

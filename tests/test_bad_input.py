@@ -65,6 +65,16 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         {"sidecar_app_platform": "kubernetes", "sidecar_app_image_build": "cluster"},
         "sidecar_app_image_build",
     ),
+    (
+        "app-build-context-without-containerfile",
+        {"sidecar_app_app_build_context": str(ROOT / "files")},
+        "sidecar_app_app_build_context",
+    ),
+    (
+        "proxy-build-context-without-containerfile",
+        {"sidecar_app_proxy_build_context": str(ROOT / "roles")},
+        "sidecar_app_proxy_build_context",
+    ),
     ("negative-replicas", {"sidecar_app_replicas": -1}, "sidecar_app_replicas"),
     ("zero-workers", {"sidecar_app_app_workers": 0}, "sidecar_app_app_workers"),
     ("bcrypt-cost-too-low", {"sidecar_app_bcrypt_rounds": 4}, "sidecar_app_bcrypt_rounds"),

@@ -10,10 +10,7 @@ and against the inputs.
 from __future__ import annotations
 
 import base64
-import binascii
-import functools
 import json
-import os
 import shutil
 import stat
 from collections.abc import Iterator
@@ -30,14 +27,13 @@ from conftest import (
     OBJECT_SETS,
     PASSWORD,
     PROXY_IMAGE,
-    ROOT,
     ObjectSet,
     load_objects,
     object_sets_with,
     run_render,
 )
+from manifest_schemas import SCHEMAS, errors, schema_path, validator
 
-SCHEMAS = Path(os.environ.get("SIDECAR_APP_SCHEMAS", ROOT.parent / "shared/schemas/openshift-4.17"))
 # What the generator (openapi2jsonschema) writes: the unversioned "latest draft" URI, which
 # jsonschema maps to no draft of its own.
 SCHEMA_URI = "http://json-schema.org/schema#"
@@ -51,41 +47,6 @@ KUBERNETES = object_sets_with(sidecar_app_platform="kubernetes")
 APPLIED = [name for name in OBJECT_SETS if name.startswith("applied/")]
 PUSHED = [name for name in object_sets_with(sidecar_app_image_build="podman") if name in APPLIED]
 RAHTI2 = object_sets_with(sidecar_app_platform_preset="rahti2")
-
-
-def schema_path(obj: dict[str, Any]) -> Path:
-    """<kind>-<group>-<version>.json, the group cut at its first dot; core kinds <kind>-<version>.json."""
-    group, _, version = obj["apiVersion"].rpartition("/")
-    parts = [obj["kind"].lower(), group.split(".")[0], version] if group else [obj["kind"].lower(), version]
-    return SCHEMAS / ("-".join(parts) + ".json")
-
-
-def format_checker() -> jsonschema.FormatChecker:
-    """The OpenAPI formats the schemas use, checked as the API server would."""
-    checker = jsonschema.FormatChecker(formats=())
-
-    @checker.checks("int32")
-    def is_int32(instance: object) -> bool:
-        return not isinstance(instance, int) or -(2**31) <= instance < 2**31
-
-    @checker.checks("int64")
-    def is_int64(instance: object) -> bool:
-        return not isinstance(instance, int) or -(2**63) <= instance < 2**63
-
-    @checker.checks("byte", raises=binascii.Error)
-    def is_base64(instance: object) -> bool:
-        return not isinstance(instance, str) or base64.b64decode(instance, validate=True) is not None
-
-    return checker
-
-
-@functools.cache
-def validator(path: Path) -> jsonschema.protocols.Validator:
-    if not path.is_file():
-        pytest.fail(f"no schema {path.name} in {SCHEMAS} (set SIDECAR_APP_SCHEMAS to the schemas directory)")
-    schema = json.loads(path.read_text())
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
-    return cls(schema, format_checker=format_checker())
 
 
 def schema_keywords(node: dict[str, Any]) -> Iterator[str]:
@@ -138,10 +99,8 @@ def test_schemas_are_self_contained_draft4_schemas() -> None:
 
 def test_every_object_validates_strictly_against_its_openshift_schema(object_set: ObjectSet) -> None:
     for file_name, obj in object_set.objects.items():
-        errors = sorted(validator(schema_path(obj)).iter_errors(obj), key=lambda e: list(e.absolute_path))
-        assert not errors, f"{file_name}: " + "; ".join(
-            f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors
-        )
+        problems = errors(obj)
+        assert not problems, f"{file_name}: " + "; ".join(problems)
 
 
 def test_the_schema_check_rejects_unknown_fields(object_sets: dict[str, ObjectSet]) -> None:
@@ -312,7 +271,7 @@ def test_images_are_named_as_the_image_build_makes_them(object_set: ObjectSet) -
     for component, image in images.items():
         if component == "verifier":
             continue
-        repository, _, tag = image.rpartition(":")
+        repository, _colon, tag = image.rpartition(":")
         assert repository == f"{prefix}/{name}-{component}"
         assert len(tag) == 12
         assert all(c in "0123456789abcdef" for c in tag)

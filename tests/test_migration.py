@@ -138,7 +138,7 @@ class Run:
     def workloads(self, namespace: str) -> list[dict[str, Any]]:
         return [
             obj
-            for (kind, stored_namespace, _), obj in self.objects.items()
+            for (kind, stored_namespace, _name), obj in self.objects.items()
             if kind in WORKLOAD_KINDS and stored_namespace == namespace
         ]
 

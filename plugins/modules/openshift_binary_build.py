@@ -3,7 +3,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start an OpenShift binary build from a local directory, as ``oc start-build --from-dir`` does."""
 # Ansible wants DOCUMENTATION, EXAMPLES and RETURN before the imports (validate-modules).
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ description:
   - Every run starts a new Build, so the module always reports a change.
   - Connection and authentication work as in the C(kubernetes.core) modules.
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - authproxy.sidecar.k8s_auth_options
 options:
   namespace:
     description: Namespace (OpenShift project) of the BuildConfig.
@@ -103,7 +102,7 @@ EXAMPLES = r"""
     context: my-hello/api-2-rahti-csc-fi:6443/me
     namespace: my-hello
     build_config: hello-proxy
-    src: files/proxy
+    src: "{{ playbook_dir }}/proxy"
     wait: false
 
 - name: Give a slow build 30 minutes and show 200 log lines if it fails

@@ -102,7 +102,7 @@ def test_under_load_nginx_asks_once_per_period_and_bcrypt_runs_at_most_once(
             with lock:
                 results[status] += 1
 
-    threads = [threading.Thread(target=load) for _ in range(16)]
+    threads = [threading.Thread(target=load) for _number in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -125,7 +125,7 @@ def test_requests_fail_closed_while_the_verifier_is_down(admin_password: str, ep
     try:
         assert status_with_header(basic("reader", "never-seen-before")) not in (200, -1)
         time.sleep(TTL + 1)  # every cached answer has expired
-        statuses = {status_with_header(header) for header in (admin, reader) for _ in range(3)}
+        statuses = {status_with_header(header) for header in (admin, reader) for _round in range(3)}
         assert 200 not in statuses
         assert statuses <= {500, 502, 503}
     finally:

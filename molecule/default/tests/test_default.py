@@ -50,31 +50,31 @@ def listening_sockets(container: testinfra.host.Host) -> set[tuple[str, int]]:
 
 
 def test_request_without_credentials_is_refused_with_basic_challenge() -> None:
-    status, headers, _ = request(BASE_URL)
+    status, headers, _body = request(BASE_URL)
     assert status == 401
     assert headers.get("WWW-Authenticate", "").startswith("Basic ")
 
 
 def test_request_with_wrong_password_is_refused(admin_password: str) -> None:
-    status, _, body = request(BASE_URL, "admin", admin_password + "x")
+    status, _headers, body = request(BASE_URL, "admin", admin_password + "x")
     assert status == 401
     assert "Hello World" not in body
 
 
 def test_request_with_unknown_user_is_refused(admin_password: str) -> None:
-    status, _, _ = request(BASE_URL, "nobody", admin_password)
+    status, _headers, _body = request(BASE_URL, "nobody", admin_password)
     assert status == 401
 
 
 def test_right_password_gives_hello_world(admin_password: str) -> None:
-    status, _, body = request(BASE_URL, "admin", admin_password)
+    status, _headers, body = request(BASE_URL, "admin", admin_password)
     assert status == 200
     assert body == "Hello World"
 
 
 def test_every_user_can_log_in(ephemeral_dir: Path) -> None:
     for password_file in sorted((ephemeral_dir / "passwords").glob("*.password")):
-        status, _, body = request(BASE_URL, password_file.stem, password_file.read_text().strip())
+        status, _headers, body = request(BASE_URL, password_file.stem, password_file.read_text().strip())
         assert (password_file.stem, status, body) == (password_file.stem, 200, "Hello World")
 
 
@@ -112,7 +112,7 @@ def test_app_gets_the_user_name_but_never_the_password(admin_password: str) -> N
 
 def test_responses_do_not_reveal_the_nginx_version(admin_password: str) -> None:
     for user in (None, "admin"):
-        _, headers, body = request(BASE_URL, user, admin_password if user else None)
+        _status, headers, body = request(BASE_URL, user, admin_password if user else None)
         assert headers.get("Server") == "nginx"
         assert not re.search(r"nginx/\d", body)
         assert headers.get("X-Content-Type-Options") == "nosniff"
@@ -120,7 +120,7 @@ def test_responses_do_not_reveal_the_nginx_version(admin_password: str) -> None:
 
 def test_wrong_passwords_are_throttled_per_client_while_right_ones_work(admin_password: str) -> None:
     attacker, bystander = "198.51.100.7", "198.51.100.8"
-    statuses = [request(BASE_URL, "admin", "guess", client=attacker)[0] for _ in range(12)]
+    statuses = [request(BASE_URL, "admin", "guess", client=attacker)[0] for _attempt in range(12)]
     assert statuses[0] == 401
     assert statuses[-1] == 429
     assert set(statuses) == {401, 429}
@@ -158,7 +158,7 @@ def test_hsts_only_when_tls_was_terminated_in_front(admin_password: str) -> None
     req.add_header("Authorization", f"Basic {token}")
     with urllib.request.urlopen(req, timeout=10) as response:
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
-    _, headers, _ = request(BASE_URL, "admin", admin_password)
+    _status, headers, _body = request(BASE_URL, "admin", admin_password)
     assert "Strict-Transport-Security" not in headers
     assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
 
@@ -183,7 +183,7 @@ def test_app_port_cannot_be_reached_from_outside_the_pod(app_container: testinfr
 
 
 def test_health_endpoint_needs_no_credentials_and_says_only_ok() -> None:
-    status, _, body = request(BASE_URL + "healthz")
+    status, _headers, body = request(BASE_URL + "healthz")
     assert (status, body) == (200, "ok")
 
 

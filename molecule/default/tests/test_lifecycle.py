@@ -105,7 +105,7 @@ class Load:
         self.last_ok = 0.0  # wall-clock time of the latest 200
         self.stop = threading.Event()
         self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.run) for _ in range(threads)]
+        self.threads = [threading.Thread(target=self.run) for _number in range(threads)]
 
     def run(self) -> None:
         while not self.stop.is_set() and time.monotonic() < self.deadline:
@@ -234,13 +234,13 @@ def test_app_crash_gives_prompt_502_and_recovers_by_itself(ephemeral_dir: Path) 
             break
         time.sleep(0.1)
     gap = time.monotonic() - killed_at
-    answers = Counter(status for status, _ in seen)
+    answers = Counter(status for status, _elapsed in seen)
     print(f"service back after {gap:.1f} s (container restarted); answers meanwhile: {dict(answers)}")
     assert restarts_of("app") == restarts + 1
     assert seen[-1][0] == 200
     assert set(answers) <= {200, 502, 503}
     assert answers[502] + answers[503] > 0
-    assert all(elapsed < 5 for _, elapsed in seen)
+    assert all(elapsed < 5 for _status, elapsed in seen)
 
 
 def test_broken_nginx_configuration_never_reaches_the_pod(ephemeral_dir: Path) -> None:

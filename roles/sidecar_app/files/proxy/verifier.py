@@ -107,7 +107,7 @@ VERIFIED = VerifiedCredentials()
 
 def authenticated_user(authorization: str | None) -> str | None:
     """The user name if the Basic credentials match the htpasswd file, else None."""
-    scheme, _, token = (authorization or "").partition(" ")
+    scheme, _space, token = (authorization or "").partition(" ")
     if scheme.lower() != "basic":
         return None
     digest = VERIFIED.digest(authorization or "")

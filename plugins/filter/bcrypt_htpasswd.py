@@ -14,6 +14,7 @@ except ImportError:  # pragma: no cover - reported when the filter is used
 DOCUMENTATION = r"""
 name: bcrypt_htpasswd
 short_description: Render htpasswd content with bcrypt hashes, keeping hashes that still match
+version_added: 0.1.0
 description:
   - Returns the text of an htpasswd file with one C(name:hash) line per user, in the order given.
   - A user's hash from O(existing) is kept while the user's password still verifies against it,
@@ -60,6 +61,12 @@ def parse_htpasswd(content: str) -> dict[str, str]:
     return hashes
 
 
+def _plain(text: object) -> str:
+    """text as a plain str. ansible-core < 2.19 passes templated strings as AnsibleUnsafeText,
+    whose encode() returns AnsibleUnsafeBytes, which bcrypt >= 5 refuses with a bare TypeError."""
+    return str.encode(str(text), "utf-8").decode("utf-8")
+
+
 def _still_matches(password: str, hashed: str | None) -> bool:
     if not hashed or not bcrypt.identify(hashed):
         return False
@@ -70,11 +77,11 @@ def bcrypt_htpasswd(users: list[dict[str, Any]], existing: str = "", rounds: int
     """Return htpasswd content for users, reusing each existing hash that still verifies."""
     if bcrypt is None:
         raise AnsibleFilterError("bcrypt_htpasswd needs passlib (or libpass) and bcrypt on the controller")
-    current = parse_htpasswd(existing or "")
+    current = parse_htpasswd(_plain(existing or ""))
     hasher = bcrypt.using(ident="2y", rounds=int(rounds))
     lines = []
     for user in users:
-        name, password = str(user["name"]), str(user["password"])
+        name, password = _plain(user["name"]), _plain(user["password"])
         hashed = current.get(name)
         if not _still_matches(password, hashed):
             hashed = hasher.hash(password)
@@ -83,7 +90,7 @@ def bcrypt_htpasswd(users: list[dict[str, Any]], existing: str = "", rounds: int
 
 
 class FilterModule:
-    """authproxy.sidecar filters."""
+    """authproxy.sidecar.bcrypt_htpasswd"""
 
     def filters(self) -> dict[str, Any]:
         return {"bcrypt_htpasswd": bcrypt_htpasswd}
