@@ -3,11 +3,13 @@
 Each set of inputs is a host of a generated inventory, so one ansible-playbook run covers them
 all (a run per combination would pay Ansible's start-up each time):
 
-- the apply run plays playbooks/deploy.yml over every combination against tests/fake_cluster,
-  a test-only collection that stands in for the cluster modules and records every object they
-  are given (no API server can run here; see fake_cluster.py there);
-- the render run plays playbooks/render.yml over the RENDERED combinations, each host with its
-  own render directory.
+- the apply run plays playbooks/deploy.yml over the OpenShift combinations against
+  tests/fake_cluster, a test-only collection that stands in for the cluster modules and records
+  every object they are given: OpenShift's own controllers (ProjectRequests, builds,
+  DeploymentConfig rollouts, the router) cannot run here (see fake_cluster.py there);
+- the render run plays playbooks/render.yml over the RENDERED combinations and every Kubernetes
+  combination, each host with its own render directory. The Kubernetes apply path runs on the
+  local cluster instead (molecule/kubernetes, tests/cluster/).
 
 The two runs go in parallel, each host with its own state directory and fake cluster.
 """
@@ -141,11 +143,20 @@ COMBINATIONS = full_matrix() | RAHTI_COMBINATIONS
 RENDERED = [
     "openshift-deploymentconfig-cluster-build-3-replicas-host",
     "openshift-deployment-pushed-image-1-replica-no-host",
-    "kubernetes-deployment-given-images-3-replicas-host",
     "rahti2-deployment-cluster-build-3-replicas-no-host",
 ]
+# The fake cluster plays what only OpenShift's controllers do (ProjectRequests, builds,
+# DeploymentConfig rollouts, the router): the OpenShift combinations are applied to it. The
+# Kubernetes combinations are rendered only: their apply path runs on a real cluster, the local
+# one, in molecule/kubernetes and tests/cluster/ (which also proves there that render = apply).
+APPLIED_TO_FAKE = [
+    name for name, inputs in COMBINATIONS.items() if inputs["sidecar_app_platform"] == "openshift"
+]
+RENDERED_ONLY = [name for name in COMBINATIONS if name not in APPLIED_TO_FAKE]
 # Every set of objects the tests check: "rendered/<combination>" or "applied/<combination>".
-OBJECT_SETS = [f"rendered/{name}" for name in RENDERED] + [f"applied/{name}" for name in COMBINATIONS]
+OBJECT_SETS = [f"rendered/{name}" for name in RENDERED + RENDERED_ONLY] + [
+    f"applied/{name}" for name in APPLIED_TO_FAKE
+]
 
 
 def object_sets_with(**inputs: Any) -> list[str]:  # noqa: ANN401 - inputs are any YAML value
@@ -324,11 +335,12 @@ def object_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ObjectSet
     # alone: every host stages the same build context, and each task ends on every host before
     # the next (linear strategy) fingerprints it.
     render_hosts = {
-        name: COMBINATIONS[name] | {"sidecar_app_render_dir": str(rendered / name)} for name in RENDERED
+        name: COMBINATIONS[name] | {"sidecar_app_render_dir": str(rendered / name)}
+        for name in RENDERED + RENDERED_ONLY
     }
     apply_hosts = {
         name: COMBINATIONS[name] | {"fake_cluster_dir": str(applied / name), "sidecar_app_verify": False}
-        for name in COMBINATIONS
+        for name in APPLIED_TO_FAKE
     }
     forks = {"ANSIBLE_FORKS": str(max(4, 2 * (os.cpu_count() or 1)))}
     fake_cluster_first = {"ANSIBLE_COLLECTIONS_PATH": f"{FAKE_CLUSTER}{os.pathsep}{ROOT / 'collections'}"}
@@ -354,10 +366,10 @@ def object_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ObjectSet
                 process.kill()
     sets = {
         f"rendered/{name}": ObjectSet(COMBINATIONS[name], load_objects(directory), directory)
-        for name in RENDERED
+        for name in RENDERED + RENDERED_ONLY
         for directory in [rendered / name]
     }
-    for name in COMBINATIONS:
+    for name in APPLIED_TO_FAKE:
         calls = load_calls(applied / name)
         sets[f"applied/{name}"] = ObjectSet(COMBINATIONS[name], applied_objects(calls), calls=calls)
     return sets

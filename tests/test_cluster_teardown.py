@@ -1,9 +1,10 @@
 """sidecar_app_state: absent on a cluster removes what the role made, and copes with a project
 that is gone.
 
-The cluster is tests/fake_cluster, the stand-in for the API server we cannot run here (see
-fake_cluster.py); with fake_cluster_not_admin it refuses, as OpenShift does for a user who is not
-a cluster admin, every read inside a project that does not exist (403, not "not found").
+The cluster is tests/fake_cluster, the stand-in for OpenShift's project API, which cannot run
+here (see fake_cluster.py); with fake_cluster_not_admin it refuses, as OpenShift does for a user
+who is not a cluster admin, every read inside a project that does not exist (403, not "not
+found"). On Kubernetes, removal runs for real in molecule/kubernetes's destroy.
 """
 
 from __future__ import annotations

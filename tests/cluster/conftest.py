@@ -46,14 +46,20 @@ class Cluster:
     kubeconfig: Path
     kubectl_path: Path
 
-    def kubectl(self, *args: str, kubeconfig: Path | None = None, check: bool = True) -> str:
-        result = subprocess.run(
-            [str(self.kubectl_path), "--kubeconfig", str(kubeconfig or self.kubeconfig), *args],
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """kubectl as the cluster admin; the caller judges the outcome."""
+        return subprocess.run(
+            [str(self.kubectl_path), "--kubeconfig", str(self.kubeconfig), *args],
+            input=stdin,
             capture_output=True,
             text=True,
             check=False,
         )
-        if check and result.returncode != 0:
+
+    def kubectl(self, *args: str) -> str:
+        """kubectl as the cluster admin, which must succeed; its output."""
+        result = self.run(*args)
+        if result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
         return result.stdout
 

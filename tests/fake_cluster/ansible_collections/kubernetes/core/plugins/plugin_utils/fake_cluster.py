@@ -1,6 +1,12 @@
-"""A fake Kubernetes and OpenShift API at the module boundary, for the tests only.
+"""A fake OpenShift API at the module boundary, for the tests only.
 
-No API server can run on these machines. With tests/fake_cluster first on
+Why it stays: a real Kubernetes runs here (make cluster) and the tests use it for everything it
+can show (molecule/kubernetes and molecule/openshift, tests/cluster/). What only OpenShift's own
+controllers and API servers do cannot run here: ProjectRequests, BuildConfig builds and
+ImageStreamTags, DeploymentConfig rollouts, the router admitting a Route, and the move from the
+tutorial's DeploymentConfig that needs all of these. The deployments to OpenShift that depend on
+them are played against this stand-in, which never writes a status into a real cluster. With
+tests/fake_cluster first on
 ANSIBLE_COLLECTIONS_PATH, this test-only collection stands in for the modules the role calls to
 reach a cluster: kubernetes.core.k8s, k8s_info, k8s_json_patch and k8s_log, community.okd.k8s,
 and containers.podman.podman_image (which would build and push). Each is an action plugin that
