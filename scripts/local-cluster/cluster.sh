@@ -70,14 +70,21 @@ bin_dir() { echo "$cache/$(build_key)/bin"; }
 cmd_build() {
   local bin started
   bin=$(bin_dir)
+  # One build at a time (make test starts one in the background): a second waits for the first.
+  mkdir -p "$cache"
+  exec 9>"$cache/build.lock"
+  flock 9
   if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/etcd" ] && [ -x "$bin/pause" ]; then
+    exec 9>&-
     return 0
   fi
+  # Go's own installer puts it in /usr/local/go, which a non-login shell may not have on PATH.
+  command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
   command -v go >/dev/null || die "Go is needed to build the cluster (go 1.26 or later on PATH)"
   mkdir -p "$bin.tmp"
   started=$(date +%s)
   log "building etcd (go.etcd.io/etcd/server/v3, pinned in $here/etcd/go.mod)"
-  (cd "$here/etcd" && go build -trimpath -ldflags '-s -w' -o "$bin.tmp/etcd" .)
+  (cd "$here/etcd" && go build -trimpath -buildvcs=false -ldflags '-s -w' -o "$bin.tmp/etcd" .)
   log "building Kubernetes $kubernetes_version (k8s.io/kubernetes, pinned in $here/kubernetes/go.mod); ~15 min on 2 cores"
   local ldflags="-s -w"
   local version_package
@@ -85,7 +92,7 @@ cmd_build() {
     ldflags+=" -X $version_package.gitVersion=$kubernetes_version -X $version_package.gitMajor=1"
     ldflags+=" -X $version_package.gitMinor=37 -X $version_package.gitTreeState=clean"
   done
-  (cd "$here/kubernetes" && go build -trimpath -ldflags "$ldflags" -o "$bin.tmp/" \
+  (cd "$here/kubernetes" && go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$bin.tmp/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
     k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl)
@@ -95,6 +102,7 @@ cmd_build() {
   gcc -Os -static -DVERSION="$kubernetes_version" -o "$bin.tmp/pause" "$module_dir/build/pause/linux/pause.c"
   rm -rf "$bin"
   mv "$bin.tmp" "$bin"
+  exec 9>&-
   log "built in $(($(date +%s) - started)) s into $bin"
 }
 
