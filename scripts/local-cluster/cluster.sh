@@ -610,7 +610,9 @@ cmd_down() {
   # kube-proxy's chains, the kubelet's (KUBE-*, both address families), and any NAT rule the
   # bridge plugin left for a pod of this network only (podman's CNI rules, which look alike,
   # name their own network).
-  [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  if [ -x "$bin/kube-proxy" ]; then
+    "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  fi
   remove_new_chains
   remove_cni_rules
   if [ -f "$state/baseline/sysctl" ]; then
@@ -634,7 +636,7 @@ remove_new_chains() {
       for chain in $("$family" -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}'); do
         grep -qx "$chain" "$state/baseline/chains" 2>/dev/null && continue
         while read -r rule; do
-          [ -n "$rule" ] && eval "$family -t $table $rule" 2>/dev/null || true
+          if [ -n "$rule" ]; then eval "$family -t $table $rule" 2>/dev/null || true; fi
         done < <("$family" -t "$table" -S 2>/dev/null | grep -E -- "-j $chain( |\$)" | grep -v "^-A $chain " |
           sed 's/^-A/-D/' || true)
         "$family" -t "$table" -F "$chain" 2>/dev/null || true
@@ -651,7 +653,7 @@ remove_cni_rules() {
   for chain in $(iptables -t nat -S | awk -v net="\"name: \\\"$network_name\\\"" \
     'index($0, net) && $1 == "-A" && $2 == "POSTROUTING" {for (i = 1; i <= NF; i++) if ($i == "-j") print $(i + 1)}' | sort -u); do
     while read -r rule; do
-      [ -n "$rule" ] && eval "iptables -t nat $rule" || true
+      if [ -n "$rule" ]; then eval "iptables -t nat $rule" || true; fi
     done < <(iptables -t nat -S POSTROUTING | grep -- "-j $chain\( \|$\)" | sed 's/^-A/-D/' || true)
     iptables -t nat -F "$chain" 2>/dev/null || true
     iptables -t nat -X "$chain" 2>/dev/null || true
@@ -662,7 +664,7 @@ remove_cni_rules() {
 # links and namespaces, iptables chains and rules (without counters), the two sysctls.
 cmd_snapshot() {
   echo "## processes"
-  ps -eo comm= | grep -E '^(etcd|kube-|kubelet|containerd|docker-registry)' | sort || true
+  pgrep --list-name '^(etcd|kube-|kubelet|containerd|docker-registry)' | awk '{print $2}' | sort || true
   echo "## mounts"
   awk '{print $5}' /proc/self/mountinfo | grep -E "^($data|$run|/run/containerd|/var/lib/kubelet)" | sort || true
   echo "## links"

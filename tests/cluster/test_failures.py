@@ -135,6 +135,15 @@ def test_route_without_a_router_names_the_variables_to_set(
     route = cluster.get("route", "cluster-test", "--namespace", namespace)
     assert route["spec"]["tls"]["termination"] == "edge"
 
+    # The Route is there but has no host: only a router gives one.
+    inputs = node_port_inputs(
+        namespace, 30106, sidecar_app_platform="openshift", sidecar_app_namespace_create=False,
+        sidecar_app_users=[{"name": "admin", "password": PASSWORD}], sidecar_app_public_url="",
+    )  # fmt: skip
+    message = failure_message(run_playbook("verify.yml", inputs, tmp_path, cluster.kubeconfig))
+    assert f"Route cluster-test in {namespace} has no host: no router has given it one" in message
+    assert "Set sidecar_app_route_host, or sidecar_app_public_url" in message
+
 
 def test_killed_verifier_is_restarted_and_service_comes_back(
     cluster: Cluster, namespace: str, tmp_path: Path
@@ -209,7 +218,7 @@ def test_changed_password_rolls_the_pods_without_a_failed_request(
                 new_password_first_accepted.append(time.monotonic() - started)
             time.sleep(0.25)
 
-    workers = [threading.Thread(target=load) for _ in range(4)] + [
+    workers = [threading.Thread(target=load) for _worker in range(4)] + [
         threading.Thread(target=watch_new_password)
     ]
     for worker in workers:
@@ -234,3 +243,24 @@ def test_changed_password_rolls_the_pods_without_a_failed_request(
     assert sum(answers.values()) > 50
     assert http_status(url, user="admin", password="new password 2") == 200
     wait_for_status(url, 401, seconds=6, user="admin", password=PASSWORD)
+
+
+def test_verify_before_any_deploy_says_what_is_missing(
+    cluster: Cluster, namespace: str, tmp_path: Path
+) -> None:
+    inputs = node_port_inputs(
+        namespace, 30109, sidecar_app_users=[{"name": "admin", "password": PASSWORD}],
+        sidecar_app_ingress_enabled=True, sidecar_app_public_url="", sidecar_app_wait_timeout=5,
+    )  # fmt: skip
+    message = failure_message(run_playbook("verify.yml", inputs, tmp_path, cluster.kubeconfig))
+    assert (
+        f"Ingress cluster-test is missing in {namespace}: deploy first, or set sidecar_app_public_url"
+        in message
+    )
+
+    inputs |= {"sidecar_app_platform": "openshift", "sidecar_app_namespace_create": False}
+    message = failure_message(run_playbook("verify.yml", inputs, tmp_path, cluster.kubeconfig))
+    assert (
+        f"Route cluster-test is missing in {namespace}: deploy first, or set sidecar_app_public_url"
+        in message
+    )
