@@ -50,10 +50,10 @@ def test_app_that_exits_at_start_fails_with_its_log_and_events(
     result = deploy(
         cluster, tmp_path, namespace, 30101,
         sidecar_app_app_env={"GUNICORN_CMD_ARGS": "--no-such-option"},
-        sidecar_app_wait_timeout=40,
+        sidecar_app_wait_timeout=25,
     )  # fmt: skip
     message = failure_message(result)
-    print(f"failed after {time.monotonic() - started:.0f} s (wait timeout 40 s)")
+    print(f"failed after {time.monotonic() - started:.0f} s (wait timeout 25 s)")
     assert "did not roll out" in message
     assert "container app" in message
     # gunicorn's own last words, from the crashed container's log
