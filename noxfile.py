@@ -150,13 +150,11 @@ def ansible_test_environment(session: nox.Session) -> dict[str, str]:
     return {"HOME": str(cache.parents[2])}
 
 
-@nox.session
-def sanity(session: nox.Session) -> None:
-    """ansible-test sanity on a copy of the collection, with the tools ansible-test pins (--local:
-    its --venv needs a pip bootstrap script from a host these machines do not reach)."""
+def ansible_test(session: nox.Session, command: str, requirements: list[str]) -> None:
+    """ansible-test COMMAND on a copy of the collection, with the tools ansible-test pins for it
+    (--local: its --venv needs a pip bootstrap script from a host these machines do not reach)."""
     session.install(ANSIBLE_CORE["highest"])
-    tools = ["pep8", "pylint", "yamllint", "validate-modules", "ansible-doc", "changelog", "runtime-metadata"]
-    session.install(*ansible_test_requirements(session, *(f"sanity.{tool}" for tool in tools)))
+    session.install(*ansible_test_requirements(session, *requirements))
     session.install("-r", str(ROOT / "meta/ee-requirements.txt"))
     with collection_copy() as copy:
         env = ansible_test_environment(session) | {
@@ -164,24 +162,21 @@ def sanity(session: nox.Session) -> None:
         }
         session.chdir(copy)
         arguments = ["--local", "--python", "3.11", "--color", "no", *session.posargs]
-        session.run("ansible-test", "sanity", *arguments, env=env)
+        session.run("ansible-test", command, *arguments, env=env)
         session.chdir(ROOT)
+
+
+@nox.session
+def sanity(session: nox.Session) -> None:
+    """ansible-test sanity on a copy of the collection."""
+    tools = ["pep8", "pylint", "yamllint", "validate-modules", "ansible-doc", "changelog", "runtime-metadata"]
+    ansible_test(session, "sanity", [f"sanity.{tool}" for tool in tools])
 
 
 @nox.session
 def units(session: nox.Session) -> None:
     """ansible-test units (tests/unit) on a copy of the collection."""
-    session.install(ANSIBLE_CORE["highest"])
-    session.install(*ansible_test_requirements(session, "units"))
-    session.install("-r", str(ROOT / "meta/ee-requirements.txt"))
-    with collection_copy() as copy:
-        env = ansible_test_environment(session) | {
-            "ANSIBLE_COLLECTIONS_PATH": f"{copy.parents[2]}:{dependency_collections()}"
-        }
-        session.chdir(copy)
-        arguments = ["--local", "--python", "3.11", "--color", "no", *session.posargs]
-        session.run("ansible-test", "units", *arguments, env=env)
-        session.chdir(ROOT)
+    ansible_test(session, "units", ["units"])
 
 
 def build_tarball(session: nox.Session) -> Path:
