@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from conftest import Cluster, http_status, node_port_inputs, run_playbook, wait_for_status
+from .local_cluster import Cluster, http_status, node_port_inputs, run_playbook, wait_for_status
 
 PASSWORD = "right password 1"
 # What leads to the pods is made and waited for whether or not pods run: the tests of those

@@ -9,7 +9,8 @@ import os
 import time
 
 import pytest
-from conftest import Cluster, cluster_dir, cluster_script
+
+from .local_cluster import Cluster, cluster_dir, cluster_script
 
 NAMESPACE_ADMIN = "authproxy-tenant"
 

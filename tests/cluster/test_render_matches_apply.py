@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Cluster, node_port_inputs, run_playbook
+
+from .local_cluster import Cluster, node_port_inputs, run_playbook
 
 PLATFORMS = {
     "kubernetes": {},

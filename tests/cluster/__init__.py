@@ -1,0 +1,1 @@
+"""Tests on the local Kubernetes cluster of `make cluster`."""
