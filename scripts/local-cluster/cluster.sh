@@ -170,9 +170,11 @@ subjectAltName=IP:$node_ip,DNS:$node_name"
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
   local name
-  for name in admin controller-manager scheduler kubelet kube-proxy; do
+  for name in controller-manager scheduler kubelet kube-proxy; do
     make_kubeconfig "$state/config/$name.kubeconfig" "$name"
   done
+  # A user name of its own: this kubeconfig is merged into the user's, where "admin" may exist.
+  make_kubeconfig "$state/config/admin.kubeconfig" admin "$context-admin"
   cp "$state/config/admin.kubeconfig" "$state/kubeconfig"
 }
 
@@ -508,8 +510,7 @@ unmerge_user_kubeconfig() {
   fi
   "$kubectl" --kubeconfig "$target" config delete-context "$context" >/dev/null 2>&1 || true
   "$kubectl" --kubeconfig "$target" config delete-cluster "$context" >/dev/null 2>&1 || true
-  "$kubectl" --kubeconfig "$target" config delete-user authproxy-local-admin >/dev/null 2>&1 || true
-  "$kubectl" --kubeconfig "$target" config delete-user admin >/dev/null 2>&1 || true
+  "$kubectl" --kubeconfig "$target" config delete-user "$context-admin" >/dev/null 2>&1 || true
 }
 
 cmd_namespace() {

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 
 from .local_cluster import Cluster, cluster_dir, cluster_script
 
@@ -109,3 +111,39 @@ def test_cluster_down_leaves_the_machine_as_it_found_it(cluster: Cluster) -> Non
     cluster_script("up")
     print(f"cluster down in {stopped:.1f} s, up again in {time.monotonic() - started:.1f} s")
     assert after == baseline
+
+
+USERS_OWN_KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": "work", "cluster": {"server": "https://192.0.2.1:6443"}}],
+    "users": [{"name": "admin", "user": {"token": "the-users-own"}}],
+    "contexts": [{"name": "work", "context": {"cluster": "work", "user": "admin"}}],
+    "current-context": "work",
+}
+
+
+def kubeconfig_entries(path: Path) -> dict[str, dict[str, object]]:
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    kinds = ("clusters", "users", "contexts")
+    return {kind: {item["name"]: item for item in config.get(kind) or []} for kind in kinds}
+
+
+def test_up_and_down_keep_the_users_own_kubeconfig_entries(cluster: Cluster, tmp_path: Path) -> None:
+    """As kind does, up adds its context to the user's kubeconfig ($KUBECONFIG's first file) and
+    down takes it out: a user of the user's own named "admin" is neither shadowed nor removed."""
+    own = tmp_path / "config"
+    own.write_text(yaml.safe_dump(USERS_OWN_KUBECONFIG), encoding="utf-8")
+    before = kubeconfig_entries(own)
+    cluster_script("down")
+    try:
+        cluster_script("up", env={"KUBECONFIG": str(own)})
+        merged = kubeconfig_entries(own)
+        assert merged["users"]["admin"] == before["users"]["admin"]
+        assert merged["contexts"]["authproxy-local"]["context"]["user"] == "authproxy-local-admin"
+        assert yaml.safe_load(own.read_text(encoding="utf-8"))["current-context"] == "authproxy-local"
+        cluster_script("down", env={"KUBECONFIG": str(own)})
+        assert kubeconfig_entries(own) == before
+    finally:
+        cluster_script("down", check=False, env={"KUBECONFIG": str(own)})
+        cluster_script("up")
