@@ -34,8 +34,13 @@ def cluster_dir() -> Path:
     return Path(os.environ.get("LOCAL_CLUSTER_DIR") or default)
 
 
-def cluster_script(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CLUSTER_SCRIPT), *args], capture_output=True, text=True, check=check)
+def cluster_script(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = os.environ | (env or {})
+    return subprocess.run(
+        [str(CLUSTER_SCRIPT), *args], capture_output=True, text=True, check=check, env=environment
+    )
 
 
 @dataclass(frozen=True)
@@ -90,39 +95,87 @@ def run_playbook(
 ) -> subprocess.CompletedProcess[str]:
     """ansible-playbook from the project's virtualenv, on one host with these inputs, against the
     cluster of `kubeconfig`. Returns the finished process; the caller asserts on it."""
+    inventory = write_inventory({"cluster": inputs}, tmp_path)
+    return ansible_playbook(playbook, inventory, playbook_environment(kubeconfig), *extra)
+
+
+@dataclass(frozen=True)
+class HostsRun:
+    """One ansible-playbook run on several hosts: the process (its stdout is the JSON of
+    ansible.posix.json), and each host's last result: for a host that failed, the failure."""
+
+    process: subprocess.CompletedProcess[str]
+    last_results: dict[str, dict[str, Any]]
+
+    def failure(self, host: str) -> str:
+        """What the run said of this host's failure; also printed, so that a failing assertion shows it."""
+        result = self.last_results.get(host, {})
+        assert result.get("failed"), f"{host} did not fail: {result}\n{self.process.stdout[-3000:]}"
+        message = f"{result.get('msg', '')}\n{json.dumps(result, indent=1, ensure_ascii=False)}"
+        print(f"--- {host}:\n{message[-6000:]}")
+        return message
+
+
+def run_playbook_on_hosts(
+    playbook: str, inputs_by_host: dict[str, dict[str, Any]], tmp_path: Path, kubeconfig: Path, *extra: str
+) -> HostsRun:
+    """ansible-playbook on one host per entry of inputs_by_host, all in parallel: independent
+    deployments (each in a namespace and with a node port of its own) in the time of one."""
+    inventory = write_inventory(inputs_by_host, tmp_path)
+    env = playbook_environment(kubeconfig) | {
+        "ANSIBLE_FORKS": str(max(5, len(inputs_by_host))),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+    }
+    process = ansible_playbook(playbook, inventory, env, *extra)
+    last_results: dict[str, dict[str, Any]] = {}
+    try:
+        plays = json.loads(process.stdout)["plays"]
+    except (ValueError, KeyError):
+        plays = []  # ansible-playbook failed before the first play: its stderr says why
+    for play in plays:
+        for task in play["tasks"]:
+            last_results |= task["hosts"]
+    return HostsRun(process, last_results)
+
+
+def ansible_playbook(
+    playbook: str, inventory: Path, env: dict[str, str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(ROOT / ".venv/bin/ansible-playbook"),
+        "-i",
+        str(inventory),
+        str(ROOT / "playbooks" / playbook),
+    ]
+    return subprocess.run([*command, *extra], capture_output=True, text=True, env=env, check=False, cwd=ROOT)
+
+
+def write_inventory(inputs_by_host: dict[str, dict[str, Any]], tmp_path: Path) -> Path:
+    """The sidecar_app_targets group: each host local, with folders of its own below tmp_path."""
+    hosts = {
+        host: {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "sidecar_app_password_dir": str(tmp_path / host / "passwords"),
+            "sidecar_app_state_dir": str(tmp_path / host / "state"),
+            "sidecar_app_bcrypt_rounds": 10,
+        }
+        | inputs
+        for host, inputs in inputs_by_host.items()
+    }
     inventory = tmp_path / "inventory.yml"
-    host_vars = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "sidecar_app_password_dir": str(tmp_path / "passwords"),
-        "sidecar_app_state_dir": str(tmp_path / "state"),
-        "sidecar_app_bcrypt_rounds": 10,
-    } | inputs
-    inventory.write_text(
-        yaml.safe_dump({"sidecar_app_targets": {"hosts": {"cluster": host_vars}}}), encoding="utf-8"
-    )
-    env = os.environ | {
+    inventory.write_text(yaml.safe_dump({"sidecar_app_targets": {"hosts": hosts}}), encoding="utf-8")
+    return inventory
+
+
+def playbook_environment(kubeconfig: Path) -> dict[str, str]:
+    return os.environ | {
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections"),
         "ANSIBLE_NOCOLOR": "true",
         "ANSIBLE_FORCE_COLOR": "false",
         "K8S_AUTH_KUBECONFIG": str(kubeconfig),
     }
-    venv_bin = ROOT / ".venv/bin"
-    return subprocess.run(
-        [
-            str(venv_bin / "ansible-playbook"),
-            "-i",
-            str(inventory),
-            str(ROOT / "playbooks" / playbook),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=ROOT,
-    )
 
 
 def node_port_inputs(namespace: str, node_port: int, **more: object) -> dict[str, Any]:

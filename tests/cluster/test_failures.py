@@ -13,14 +13,30 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from .local_cluster import Cluster, http_status, node_port_inputs, run_playbook, wait_for_status
+import pytest
+
+from .local_cluster import (
+    Cluster,
+    HostsRun,
+    http_status,
+    node_port_inputs,
+    run_playbook,
+    run_playbook_on_hosts,
+    wait_for_status,
+)
 
 PASSWORD = "right password 1"
 # What leads to the pods is made and waited for whether or not pods run: the tests of those
 # messages spare the rollout.
 NO_PODS = {"sidecar_app_replicas": 0}
+# Nothing publishes an address here: the role waits for one, then says what to set.
+NO_URL = {"sidecar_app_public_url": "", "sidecar_app_wait_timeout": 10}
+# What a Kubernetes API server with the Route CRD serves: the Route, not a project or a router.
+OPENSHIFT = {"sidecar_app_platform": "openshift", "sidecar_app_namespace_create": False}
 
 
 def deploy(
@@ -35,25 +51,69 @@ def deploy(
     )
 
 
-def failure_message(result: subprocess.CompletedProcess[str]) -> str:
-    """What the failed run said; also printed, so that a failing assertion shows all of it."""
-    assert result.returncode != 0, f"the deploy did not fail:\n{result.stdout[-3000:]}"
-    message = result.stdout + result.stderr
-    print(message[-6000:])
-    return message
+# The ways a deploy fails, each on a host of its own (a namespace and a node port of its own), all
+# in one ansible-playbook run: they wait in parallel.
+FAILING_DEPLOYS: dict[str, dict[str, object]] = {
+    "app-exits": {
+        "sidecar_app_app_env": {"GUNICORN_CMD_ARGS": "--no-such-option"},
+        "sidecar_app_wait_timeout": 25,
+    },
+    "unschedulable": {
+        "sidecar_app_app_resources": {
+            "requests": {"cpu": "64", "memory": "64Mi"},
+            "limits": {"cpu": "64", "memory": "192Mi"},
+        },
+        "sidecar_app_wait_timeout": 30,
+    },
+    "ingress": {"sidecar_app_ingress_enabled": True, **NO_URL, **NO_PODS},
+    "load-balancer": {"sidecar_app_service_type": "LoadBalancer", **NO_URL, **NO_PODS},
+    "node-port": {**NO_URL, **NO_PODS},
+    "route": {**OPENSHIFT, **NO_URL, **NO_PODS},
+}
+# Verifications where no deploy went through, after the failing deploys above.
+FAILING_VERIFICATIONS: dict[str, dict[str, object]] = {
+    "route": FAILING_DEPLOYS["route"],
+    "no-ingress-yet": {"sidecar_app_ingress_enabled": True, **NO_URL},
+    "no-route-yet": {**OPENSHIFT, **NO_URL},
+}
 
 
-def test_app_that_exits_at_start_fails_with_its_log_and_events(
-    cluster: Cluster, namespace: str, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class Failures:
+    deploys: HostsRun
+    verifications: HostsRun
+    namespaces: dict[str, str]
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def failures(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Failures]:
+    hosts = list(FAILING_DEPLOYS) + [host for host in FAILING_VERIFICATIONS if host not in FAILING_DEPLOYS]
+    namespaces = {host: f"t-failure-{host}" for host in hosts}
+    ports = {host: 30101 + index for index, host in enumerate(hosts)}
+    for namespace in namespaces.values():
+        cluster.delete_namespace(namespace)
+        cluster.kubectl("create", "namespace", namespace)
+
+    def inputs(host: str, more: dict[str, object]) -> dict[str, object]:
+        users = [{"name": "admin", "password": PASSWORD}]
+        return node_port_inputs(namespaces[host], ports[host], sidecar_app_users=users, **more)
+
+    tmp_path = tmp_path_factory.mktemp("failures")
     started = time.monotonic()
-    result = deploy(
-        cluster, tmp_path, namespace, 30101,
-        sidecar_app_app_env={"GUNICORN_CMD_ARGS": "--no-such-option"},
-        sidecar_app_wait_timeout=25,
-    )  # fmt: skip
-    message = failure_message(result)
-    print(f"failed after {time.monotonic() - started:.0f} s (wait timeout 25 s)")
+    deploys = {host: inputs(host, more) for host, more in FAILING_DEPLOYS.items()}
+    deploys_run = run_playbook_on_hosts("deploy.yml", deploys, tmp_path, cluster.kubeconfig)
+    seconds = time.monotonic() - started
+    verifications = {host: inputs(host, more) for host, more in FAILING_VERIFICATIONS.items()}
+    verifications_run = run_playbook_on_hosts("verify.yml", verifications, tmp_path, cluster.kubeconfig)
+    yield Failures(deploys_run, verifications_run, namespaces, seconds)
+    for namespace in namespaces.values():
+        cluster.delete_namespace(namespace)
+
+
+def test_app_that_exits_at_start_fails_with_its_log_and_events(failures: Failures) -> None:
+    message = failures.deploys.failure("app-exits")
+    print(f"the failing deploys took {failures.seconds:.0f} s (wait timeouts 10 to 30 s)")
     assert "did not roll out" in message
     assert "container app" in message
     # gunicorn's own last words, from the crashed container's log
@@ -62,32 +122,16 @@ def test_app_that_exits_at_start_fails_with_its_log_and_events(
     assert "Unknown error" not in message
 
 
-def test_pod_that_cannot_be_scheduled_fails_with_the_schedulers_reason(
-    cluster: Cluster, namespace: str, tmp_path: Path
-) -> None:
-    result = deploy(
-        cluster, tmp_path, namespace, 30102,
-        sidecar_app_app_resources={
-            "requests": {"cpu": "64", "memory": "64Mi"},
-            "limits": {"cpu": "64", "memory": "192Mi"},
-        },
-        sidecar_app_wait_timeout=30,
-    )  # fmt: skip
-    message = failure_message(result)
+def test_pod_that_cannot_be_scheduled_fails_with_the_schedulers_reason(failures: Failures) -> None:
+    message = failures.deploys.failure("unschedulable")
     assert "did not roll out" in message
     assert "FailedScheduling" in message
     assert "Insufficient cpu" in message
     assert "PodScheduled" in message
 
 
-def test_ingress_without_a_controller_names_the_variables_to_set(
-    cluster: Cluster, namespace: str, tmp_path: Path
-) -> None:
-    result = deploy(
-        cluster, tmp_path, namespace, 30103,
-        sidecar_app_ingress_enabled=True, sidecar_app_public_url="", sidecar_app_wait_timeout=10, **NO_PODS,
-    )  # fmt: skip
-    message = failure_message(result)
+def test_ingress_without_a_controller_names_the_variables_to_set(failures: Failures) -> None:
+    message = failures.deploys.failure("ingress")
     assert "for an ingress controller to publish" in message
     assert "Ingress cluster-test" in message
     assert "sidecar_app_ingress_class_name" in message
@@ -95,61 +139,48 @@ def test_ingress_without_a_controller_names_the_variables_to_set(
     assert "Unknown error" not in message
 
 
-def test_load_balancer_without_a_controller_names_the_variables_to_set(
-    cluster: Cluster, namespace: str, tmp_path: Path
-) -> None:
-    result = deploy(
-        cluster, tmp_path, namespace, 30104,
-        sidecar_app_service_type="LoadBalancer", sidecar_app_public_url="",
-        sidecar_app_wait_timeout=10, **NO_PODS,
-    )  # fmt: skip
-    message = failure_message(result)
+def test_load_balancer_without_a_controller_names_the_variables_to_set(failures: Failures) -> None:
+    message = failures.deploys.failure("load-balancer")
     assert "for a load balancer to give Service cluster-test" in message
     assert "sidecar_app_service_type NodePort" in message
     assert "sidecar_app_public_url" in message
 
 
-def test_node_port_without_a_url_names_the_variable_to_set(
-    cluster: Cluster, namespace: str, tmp_path: Path
-) -> None:
-    result = deploy(cluster, tmp_path, namespace, 30105, sidecar_app_public_url="", **NO_PODS)
-    message = failure_message(result)
+def test_node_port_without_a_url_names_the_variable_to_set(failures: Failures) -> None:
+    message = failures.deploys.failure("node-port")
     assert "Nothing gives Service cluster-test" in message
     assert "Unknown error" not in message
     assert "Set sidecar_app_public_url to http://<a node's address>:<node port>/" in message
 
 
-def test_route_without_a_router_names_the_variables_to_set(
-    cluster: Cluster, namespace: str, tmp_path: Path
-) -> None:
+def test_route_without_a_router_names_the_variables_to_set(cluster: Cluster, failures: Failures) -> None:
     """The Route is applied for real (the API server serves OpenShift's Route CRD); only OpenShift's
     router would admit it, and none runs here."""
-    result = deploy(
-        cluster, tmp_path, namespace, 30106,
-        sidecar_app_platform="openshift", sidecar_app_namespace_create=False,
-        sidecar_app_public_url="", sidecar_app_wait_timeout=10, **NO_PODS,
-    )  # fmt: skip
-    message = failure_message(result)
+    message = failures.deploys.failure("route")
     assert "for a router to admit Route cluster-test" in message
     assert "sidecar_app_route_wait_admitted" in message
+    namespace = failures.namespaces["route"]
     route = cluster.get("route", "cluster-test", "--namespace", namespace)
     assert route["spec"]["tls"]["termination"] == "edge"
 
     # The Route is there but has no host: only a router gives one.
-    inputs = node_port_inputs(
-        namespace, 30106, sidecar_app_platform="openshift", sidecar_app_namespace_create=False,
-        sidecar_app_users=[{"name": "admin", "password": PASSWORD}], sidecar_app_public_url="",
-    )  # fmt: skip
-    message = failure_message(run_playbook("verify.yml", inputs, tmp_path, cluster.kubeconfig))
+    message = failures.verifications.failure("route")
     assert f"Route cluster-test in {namespace} has no host: no router has given it one" in message
     assert "Set sidecar_app_route_host, or sidecar_app_public_url" in message
+
+
+def test_verify_before_any_deploy_says_what_is_missing(failures: Failures) -> None:
+    for host, kind in (("no-ingress-yet", "Ingress"), ("no-route-yet", "Route")):
+        message = failures.verifications.failure(host)
+        missing = f"{kind} cluster-test is missing in {failures.namespaces[host]}"
+        assert f"{missing}: deploy first, or set sidecar_app_public_url" in message
 
 
 def test_killed_verifier_is_restarted_and_service_comes_back(
     cluster: Cluster, namespace: str, tmp_path: Path
 ) -> None:
-    url = "http://127.0.0.1:30107/"
-    result = deploy(cluster, tmp_path, namespace, 30107)
+    url = "http://127.0.0.1:30121/"
+    result = deploy(cluster, tmp_path, namespace, 30121)
     assert result.returncode == 0, result.stdout[-3000:]
     pod = cluster.get("pods", "--namespace", namespace)["items"][0]
     verifier = next(c for c in pod["status"]["containerStatuses"] if c["name"] == "verifier")
@@ -196,9 +227,9 @@ def test_changed_password_rolls_the_pods_without_a_failed_request(
     minute); the role rolls the pods instead. Under load from a user whose password stays, no
     request fails during the rollout; once the role returns the new password works and the old
     one is refused."""
-    url = "http://127.0.0.1:30108/"
+    url = "http://127.0.0.1:30122/"
     users = [{"name": "admin", "password": PASSWORD}, {"name": "reader", "password": "reader password"}]
-    result = deploy(cluster, tmp_path, namespace, 30108, users=users)
+    result = deploy(cluster, tmp_path, namespace, 30122, users=users)
     assert result.returncode == 0, result.stdout[-3000:]
     before = cluster.get("deployment", "cluster-test", "--namespace", namespace)
     revision = before["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
@@ -225,7 +256,7 @@ def test_changed_password_rolls_the_pods_without_a_failed_request(
         worker.start()
     try:
         users[0]["password"] = "new password 2"
-        result = deploy(cluster, tmp_path, namespace, 30108, users=users)
+        result = deploy(cluster, tmp_path, namespace, 30122, users=users)
         role_seconds = time.monotonic() - started
     finally:
         stop.set()
@@ -243,24 +274,3 @@ def test_changed_password_rolls_the_pods_without_a_failed_request(
     assert sum(answers.values()) > 50
     assert http_status(url, user="admin", password="new password 2") == 200
     wait_for_status(url, 401, seconds=6, user="admin", password=PASSWORD)
-
-
-def test_verify_before_any_deploy_says_what_is_missing(
-    cluster: Cluster, namespace: str, tmp_path: Path
-) -> None:
-    inputs = node_port_inputs(
-        namespace, 30109, sidecar_app_users=[{"name": "admin", "password": PASSWORD}],
-        sidecar_app_ingress_enabled=True, sidecar_app_public_url="", sidecar_app_wait_timeout=5,
-    )  # fmt: skip
-    message = failure_message(run_playbook("verify.yml", inputs, tmp_path, cluster.kubeconfig))
-    assert (
-        f"Ingress cluster-test is missing in {namespace}: deploy first, or set sidecar_app_public_url"
-        in message
-    )
-
-    inputs |= {"sidecar_app_platform": "openshift", "sidecar_app_namespace_create": False}
-    message = failure_message(run_playbook("verify.yml", inputs, tmp_path, cluster.kubeconfig))
-    assert (
-        f"Route cluster-test is missing in {namespace}: deploy first, or set sidecar_app_public_url"
-        in message
-    )
