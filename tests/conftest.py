@@ -31,9 +31,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-# The collection importable as ansible_collections.authproxy.sidecar (through the self-link that
-# `make setup` makes), as ansible-test units has it, for tests/unit run by plain pytest too.
-sys.path.insert(0, str(ROOT / "collections"))
 FAKE_CLUSTER = ROOT / "tests/fake_cluster"
 PASSWORD = "correct horse battery staple"
 APP_IMAGE = "registry.example.com/team/hello-app:1.0"
