@@ -20,19 +20,10 @@ from typing import Any
 import bcrypt
 import jsonschema
 import pytest
-from conftest import (
-    APP_IMAGE,
-    COMBINATIONS,
-    CSC_PROJECT,
-    OBJECT_SETS,
-    PASSWORD,
-    PROXY_IMAGE,
-    ObjectSet,
-    load_objects,
-    object_sets_with,
-    run_render,
-)
+from combinations import APP_IMAGE, COMBINATIONS, CSC_PROJECT, OBJECT_SETS, PROXY_IMAGE, object_sets_with
+from conftest import PASSWORD, run_render
 from manifest_schemas import SCHEMAS, errors, schema_path, validator
+from role_objects import ObjectSet, load_objects
 
 # What the generator (openapi2jsonschema) writes: the unversioned "latest draft" URI, which
 # jsonschema maps to no draft of its own.

@@ -27,18 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
-    APP_IMAGE,
-    COMMON,
-    FAKE_CLUSTER,
-    PROXY_IMAGE,
-    ROOT,
-    ansible_environment,
-    ansible_playbook,
-    load_calls,
-    load_source,
-    write_inventory,
-)
+from combinations import APP_IMAGE, COMMON, PROXY_IMAGE
+from conftest import FAKE_CLUSTER, ansible_environment, ansible_playbook, load_calls, write_inventory
+from repository import ROOT, load_source
 
 TUTORIAL = "python-and-sidecar"
 NAMESPACE = "my-tutorial"

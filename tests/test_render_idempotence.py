@@ -9,7 +9,8 @@ from pathlib import Path
 
 import bcrypt
 import yaml
-from conftest import COMMON, PASSWORD, run_render
+from combinations import COMMON
+from conftest import PASSWORD, run_render
 
 SECRET = "00-secret-hello-sidecar-htpasswd.yml"
 INPUTS = COMMON | {"sidecar_app_platform": "openshift", "sidecar_app_render_dir": "out"}

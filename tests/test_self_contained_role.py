@@ -11,8 +11,10 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from conftest import COMMON, ROOT, ansible_environment
+from combinations import COMMON
+from conftest import ansible_environment
 from manifest_schemas import directory_errors
+from repository import ROOT
 
 KEPT = ["galaxy.yml", "meta", "plugins", "roles", "playbooks"]
 
