@@ -21,7 +21,7 @@ from typing import Any
 import bcrypt
 import pytest
 from combinations import APPLIED_TO_FAKE, RENDERED
-from conftest import PASSWORD
+from playbook_runs import PASSWORD
 from role_objects import ObjectSet
 
 SERVER_SIDE_APPLY = {"field_manager": "authproxy-sidecar", "force_conflicts": True}
