@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_migration import INPUTS, Run, deploy
+from fake_cluster_runs import INPUTS, Run, deploy
 
 NAMESPACE = "teardown"
 OWN = INPUTS | {"sidecar_app_name": "hello", "sidecar_app_namespace": NAMESPACE}

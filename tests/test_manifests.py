@@ -1,10 +1,10 @@
 """The OpenShift and Kubernetes objects the role makes, for every combination of inputs.
 
 Each set of objects is what the role rendered (playbooks/render.yml) or applied to the fake
-cluster (playbooks/deploy.yml, see conftest.py) for one combination. Every object is validated
-strictly (unknown fields rejected, as `oc apply --validate=strict` does) against the JSON schema
-of its kind from a real OpenShift 4.17 cluster, then the objects are checked against each other
-and against the inputs.
+cluster (playbooks/deploy.yml) for one combination (combinations.py; made by the object_sets
+fixture, conftest.py). Every object is validated strictly (unknown fields rejected, as
+`oc apply --validate=strict` does) against the JSON schema of its kind from a real OpenShift
+4.17 cluster, then the objects are checked against each other and against the inputs.
 """
 
 from __future__ import annotations
@@ -20,19 +20,10 @@ from typing import Any
 import bcrypt
 import jsonschema
 import pytest
-from conftest import (
-    APP_IMAGE,
-    COMBINATIONS,
-    CSC_PROJECT,
-    OBJECT_SETS,
-    PASSWORD,
-    PROXY_IMAGE,
-    ObjectSet,
-    load_objects,
-    object_sets_with,
-    run_render,
-)
+from combinations import APP_IMAGE, COMBINATIONS, CSC_PROJECT, OBJECT_SETS, PROXY_IMAGE, object_sets_with
 from manifest_schemas import SCHEMAS, errors, schema_path, validator
+from playbook_runs import PASSWORD, play
+from role_objects import ObjectSet, load_objects
 
 # What the generator (openapi2jsonschema) writes: the unversioned "latest draft" URI, which
 # jsonschema maps to no draft of its own.
@@ -328,8 +319,7 @@ def test_render_into_a_used_directory_removes_the_files_of_objects_gone(
     (tmp_path / "out/notes.txt").write_text("not ours\n")
     inputs = COMBINATIONS["kubernetes-deployment-pushed-image-1-replica-no-host"]
     inputs = inputs | {"sidecar_app_render_dir": "out"}
-    result = run_render(inputs, tmp_path / "home", cwd=tmp_path)
-    assert result.returncode == 0, result.stdout
+    play("playbooks/render.yml", extra_vars=inputs, home=tmp_path / "home", cwd=tmp_path).must_succeed()
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
         "00-secret-hello-sidecar-htpasswd.yml",
         "01-deployment-hello-sidecar.yml",
@@ -344,10 +334,10 @@ def test_render_into_a_used_directory_removes_the_files_of_objects_gone(
 
 
 def test_render_needs_a_directory_and_a_cluster_platform(tmp_path: Path) -> None:
-    result = run_render({"sidecar_app_platform": "podman"}, tmp_path / "home", cwd=tmp_path)
-    assert result.returncode != 0
-    assert "Give the directory to write to and the platform to render for" in result.stdout
-    assert "TASK [authproxy.sidecar.sidecar_app" not in result.stdout
+    inputs = {"sidecar_app_platform": "podman"}
+    output = play("playbooks/render.yml", extra_vars=inputs, home=tmp_path / "home", cwd=tmp_path).must_fail()
+    assert "Give the directory to write to and the platform to render for" in output
+    assert "TASK [authproxy.sidecar.sidecar_app" not in output
 
 
 def test_render_refuses_a_deploymentconfig_on_kubernetes(tmp_path: Path) -> None:
@@ -355,9 +345,8 @@ def test_render_refuses_a_deploymentconfig_on_kubernetes(tmp_path: Path) -> None
         "sidecar_app_workload_kind": "DeploymentConfig",
         "sidecar_app_render_dir": str(tmp_path / "render"),
     }
-    result = run_render(inputs, tmp_path / "home")
-    assert result.returncode != 0
-    assert "sidecar_app_workload_kind" in result.stdout
+    output = play("playbooks/render.yml", extra_vars=inputs, home=tmp_path / "home").must_fail()
+    assert "sidecar_app_workload_kind" in output
     assert not (tmp_path / "render").exists()
 
 

@@ -17,40 +17,15 @@ order of the recorded calls stands for it.
 from __future__ import annotations
 
 import copy
-import json
-import os
-import re
-import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
-    APP_IMAGE,
-    COMMON,
-    FAKE_CLUSTER,
-    PROXY_IMAGE,
-    ROOT,
-    ansible_environment,
-    ansible_playbook,
-    load_calls,
-    load_source,
-    write_inventory,
-)
+from fake_cluster_runs import INPUTS, Run, call_of, deploy, fake_cluster_plugin, seed
 
 TUTORIAL = "python-and-sidecar"
 NAMESPACE = "my-tutorial"
 OWN_SWITCH_NAMESPACE = "switching"
 TUTORIAL_LABELS = {"app": TUTORIAL, "deploymentconfig": TUTORIAL}
-INPUTS: dict[str, Any] = COMMON | {
-    "sidecar_app_platform": "openshift",
-    "sidecar_app_image_build": "none",
-    "sidecar_app_app_image": APP_IMAGE,
-    "sidecar_app_proxy_image": PROXY_IMAGE,
-    "sidecar_app_verify": False,
-}
 TUTORIAL_INPUTS = INPUTS | {
     "sidecar_app_name": TUTORIAL,
     "sidecar_app_namespace": NAMESPACE,
@@ -115,110 +90,6 @@ TUTORIAL_OBJECTS: list[dict[str, Any]] = [
         },
     },
 ]
-WORKLOAD_KINDS = ("Deployment", "DeploymentConfig")
-
-
-# tests/fake_cluster's plugin_utils, to read the objects a fake cluster directory holds.
-FAKE = load_source(
-    "tests/fake_cluster/ansible_collections/kubernetes/core/plugins/plugin_utils/fake_cluster.py",
-    "fake_cluster",
-)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One ansible-playbook run of playbooks/deploy.yml for one host: what it printed, what it
-    asked of the fake cluster, and the objects the fake cluster held after it."""
-
-    output: str
-    changed: int
-    calls: list[dict[str, Any]]
-    objects: dict[tuple[str, str, str], dict[str, Any]]
-
-    def workloads(self, namespace: str) -> list[dict[str, Any]]:
-        return [
-            obj
-            for (kind, stored_namespace, _name), obj in self.objects.items()
-            if kind in WORKLOAD_KINDS and stored_namespace == namespace
-        ]
-
-    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        return self.objects.get((kind, namespace, name))
-
-    def rolled_out(self, kind: str, name: str) -> tuple[int, int]:
-        """Where in the calls the workload was applied, and where the wait found it available."""
-        applied = self.index(f"applies the {kind}", call_of("kubernetes.core.k8s", kind, name, apply=True))
-        waited = self.index(
-            f"waits for the {kind} to be available",
-            call_of("kubernetes.core.k8s_info", kind, name, wait=True),
-        )
-        return applied, waited
-
-    def removal(self, kind: str, name: str) -> int:
-        """Where in the calls the workload kind/name was removed."""
-        return self.index(f"removes the {kind}", call_of("kubernetes.core.k8s", kind, name, state="absent"))
-
-    def index(self, describe: str, matches: Callable[[dict[str, Any]], bool]) -> int:
-        """Where in the calls the only one that matches is."""
-        found = [number for number, call in enumerate(self.calls) if matches(call)]
-        assert len(found) == 1, f"expected one call that {describe}, got {len(found)}"
-        return found[0]
-
-
-def call_of(module: str, kind: str, name: str, **args: Any) -> Callable[[dict[str, Any]], bool]:  # noqa: ANN401
-    """Matches a call of module on the object kind/name with these arguments, outside check mode."""
-
-    def matches(call: dict[str, Any]) -> bool:
-        given = call["args"]
-        target = given.get("definition") or {
-            "kind": given.get("kind"),
-            "metadata": {"name": given.get("name")},
-        }
-        return (
-            call["module"] == module
-            and not call["check_mode"]
-            and (target["kind"], target["metadata"]["name"]) == (kind, name)
-            and all(given.get(key) == value for key, value in args.items())
-        )
-
-    return matches
-
-
-def seed(directory: Path, objects: list[dict[str, Any]], manager: str) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    entries = [{"manager": manager, "object": obj} for obj in objects]
-    (directory / "seed.json").write_text(json.dumps(entries))
-
-
-def deploy(base: Path, run: str, hosts: dict[str, dict[str, Any]], *arguments: str) -> dict[str, Run]:
-    """playbooks/deploy.yml on hosts (each with its own fake_cluster_dir) against the fake cluster,
-    with one HOME for every run (the state directory, as on one controller)."""
-    inventory = write_inventory(base / f"{run}.yml", hosts)
-    environment = ansible_environment(base / "home") | {
-        "ANSIBLE_COLLECTIONS_PATH": f"{FAKE_CLUSTER}{os.pathsep}{ROOT / 'collections'}",
-    }
-    before = {host: len(load_calls(Path(inputs["fake_cluster_dir"]))) for host, inputs in hosts.items()}
-    result = subprocess.run(
-        ansible_playbook("playbooks/deploy.yml", "-i", str(inventory), *arguments),
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    (base / f"{run}.log").write_text(result.stdout)
-    assert result.returncode == 0, f"the {run} run failed:\n{result.stdout[-20000:]}"
-    runs = {}
-    for host, inputs in hosts.items():
-        recap = re.search(rf"^{re.escape(host)}\s*:\s*ok=\d+\s+changed=(\d+)", result.stdout, re.MULTILINE)
-        assert recap, f"no recap for {host} in the {run} run"
-        directory = Path(inputs["fake_cluster_dir"])
-        cluster = FAKE.FakeCluster({"fake_cluster_dir": str(directory)})
-        calls = load_calls(directory)[before[host] :]
-        runs[host] = Run(result.stdout, int(recap.group(1)), calls, copy.deepcopy(cluster.objects()))
-    return runs
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +137,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
 
 
 def seeded() -> dict[tuple[str, str, str], dict[str, Any]]:
-    return {FAKE.key_of(obj): obj for obj in TUTORIAL_OBJECTS}
+    return {fake_cluster_plugin().key_of(obj): obj for obj in TUTORIAL_OBJECTS}
 
 
 def our_selector(name: str) -> dict[str, str]:
@@ -280,12 +151,13 @@ def test_the_fake_cluster_keeps_another_managers_selector_keys_on_apply_as_a_rea
     ours = copy.deepcopy(service)
     ours["metadata"]["labels"] = {"app.kubernetes.io/name": TUTORIAL}
     ours["spec"] = {"selector": our_selector(TUTORIAL), "ports": [{"name": "http", "port": 8081}]}
-    applied = FAKE.Stored({}).update(service, "kubectl-create").apply(ours, "authproxy-sidecar").object
+    stored = fake_cluster_plugin().Stored
+    applied = stored({}).update(service, "kubectl-create").apply(ours, "authproxy-sidecar").object
     assert applied["spec"]["selector"] == TUTORIAL_LABELS | our_selector(TUTORIAL)
     assert applied["metadata"]["labels"] == {"app": TUTORIAL, "app.kubernetes.io/name": TUTORIAL}
     # Lists are replaced, and a field no one applies any more is gone.
     assert applied["spec"]["ports"] == [{"name": "http", "port": 8081}]
-    again = FAKE.Stored({}).apply(ours, "authproxy-sidecar").apply(ours | {"spec": {}}, "authproxy-sidecar")
+    again = stored({}).apply(ours, "authproxy-sidecar").apply(ours | {"spec": {}}, "authproxy-sidecar")
     assert again.object["spec"] == {}
 
 

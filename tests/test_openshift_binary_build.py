@@ -22,9 +22,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import load_source
+from repository import ROOT, load_source
 
-ROOT = Path(__file__).resolve().parent.parent
 MODULE_FQCN = "authproxy.sidecar.openshift_binary_build"
 TOKEN = "sha256~not-a-real-token"
 NAMESPACE = "hello"

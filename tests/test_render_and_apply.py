@@ -1,6 +1,6 @@
 """Render mode and apply mode make the same objects, from one source.
 
-For each RENDERED combination (conftest.py, OpenShift ones), the same inputs went once through
+For each RENDERED combination (combinations.py, OpenShift ones), the same inputs went once through
 playbooks/render.yml, which writes files, and once through playbooks/deploy.yml, which applies.
 What those deployments wait for (ProjectRequests, builds, a router admitting the Route) only
 OpenShift's own controllers do, and they cannot run here, so apply mode met a stand-in at that
@@ -20,7 +20,9 @@ from typing import Any
 
 import bcrypt
 import pytest
-from conftest import APPLIED_TO_FAKE, PASSWORD, RENDERED, ObjectSet
+from combinations import APPLIED_TO_FAKE, RENDERED
+from playbook_runs import PASSWORD
+from role_objects import ObjectSet
 
 SERVER_SIDE_APPLY = {"field_manager": "authproxy-sidecar", "force_conflicts": True}
 

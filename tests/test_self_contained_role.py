@@ -4,15 +4,14 @@ and says which variable to set when the example app's context is not there."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 
-from conftest import COMMON, ROOT, ansible_environment
+from combinations import COMMON
 from manifest_schemas import directory_errors
+from playbook_runs import Played, play
+from repository import ROOT
 
 KEPT = ["galaxy.yml", "meta", "plugins", "roles", "playbooks"]
 
@@ -30,34 +29,23 @@ def reduced_collection(base: Path) -> Path:
     return target
 
 
-def render(collection: Path, home: Path, inputs: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    env = ansible_environment(home) | {
-        # The reduced copy and the dependencies from the `ansible` package, not the repository.
-        "ANSIBLE_COLLECTIONS_PATH": f"{collection.parents[2]}:{sysconfig.get_paths()['purelib']}",
-    }
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            str(collection / "playbooks/render.yml"),
-            "-e",
-            json.dumps(COMMON | {"sidecar_app_platform": "openshift"} | inputs),
-        ],
+def render(collection: Path, home: Path, inputs: dict[str, object]) -> Played:
+    return play(
+        collection / "playbooks/render.yml",
+        extra_vars=COMMON | {"sidecar_app_platform": "openshift"} | inputs,
+        home=home,
         cwd=home.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        # The reduced copy and the dependencies from the `ansible` package, not the repository.
+        env={"ANSIBLE_COLLECTIONS_PATH": f"{collection.parents[2]}:{sysconfig.get_paths()['purelib']}"},
     )
 
 
 def test_a_reduced_collection_names_the_app_build_context_to_set(tmp_path: Path) -> None:
     collection = reduced_collection(tmp_path / "collections")
     out = tmp_path / "out"
-    result = render(collection, tmp_path / "home", {"sidecar_app_render_dir": str(out)})
-    assert result.returncode != 0, result.stdout
-    assert 'sidecar_app_app_build_context = "' in result.stdout
-    assert "is not allowed: use a directory with a Containerfile: your app's build context" in result.stdout
+    output = render(collection, tmp_path / "home", {"sidecar_app_render_dir": str(out)}).must_fail()
+    assert 'sidecar_app_app_build_context = "' in output
+    assert "is not allowed: use a directory with a Containerfile: your app's build context" in output
     assert not out.exists()
 
 
@@ -65,8 +53,7 @@ def test_a_reduced_collection_renders_with_the_apps_build_context_given(tmp_path
     collection = reduced_collection(tmp_path / "collections")
     out = tmp_path / "out"
     inputs = {"sidecar_app_render_dir": str(out), "sidecar_app_app_build_context": str(ROOT / "files/app")}
-    result = render(collection, tmp_path / "home", inputs)
-    assert result.returncode == 0, result.stdout[-5000:]
+    render(collection, tmp_path / "home", inputs).must_succeed()
     assert "buildconfig-hello-sidecar-proxy" in " ".join(path.name for path in out.iterdir())
     assert directory_errors(out) == []
     # The proxy image was staged from the role's own build context.
