@@ -150,8 +150,11 @@ collection: setup compat
 	nox --sessions sanity units importer
 	pytest -m collection tests/consumer --durations=0
 
+# Two workers (pytest-xdist): the tests on the local cluster, which mostly wait for it, go to one
+# worker; those sharing the role's rendered object sets to one (tests/conftest.py groups them);
+# the rest to whichever is free.
 unit: setup
-	pytest tests
+	pytest tests --numprocesses 2 --dist loadgroup
 
 # Measures, prints numbers, asserts nothing (see BENCHMARKS.md). Redeploys the local deployment.
 bench: setup
@@ -159,8 +162,12 @@ bench: setup
 
 # The suite ends with pytest, so its summary line closes the output.
 # The tests of the local cluster fail, rather than skip, when it does not run.
+# The cluster scenarios mostly wait for the cluster while compat and collection mostly compute:
+# they run side by side, each one's output shown whole when it ends.
 test: export LOCAL_CLUSTER_REQUIRED := 1
-test: lint cluster-build-background molecule molecule-local-cluster compat collection unit
+test: lint cluster-build-background molecule
+	$(MAKE) --no-print-directory --jobs 2 --output-sync=target molecule-local-cluster collection
+	$(MAKE) --no-print-directory unit
 
 clean:
 	rm -rf $(STAMPS) $(VENV) collections .nox
