@@ -2,53 +2,30 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
-import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from pathlib import Path
 
 import testinfra
-from conftest import APP_NAME, BASE_URL
+from conftest import APP_NAME, basic, podman, request
 
 TTL = 5  # sidecar_app_auth_cache_ttl's default; answers are kept TTL - 1 seconds
 ANSWER_VALIDITY = TTL - 1
 
 
-def status_with_header(authorization: str | None, timeout: float = 10, client: str = "198.51.100.20") -> int:
-    """GET / with this Authorization header, as this client (X-Forwarded-For; each test its own,
-    so that one test's wrong passwords are not throttled in another)."""
-    req = urllib.request.Request(BASE_URL, headers={"X-Forwarded-For": client})
-    if authorization is not None:
-        req.add_header("Authorization", authorization)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return -1
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+def status_with_header(authorization: str | None, client: str = "198.51.100.20") -> int:
+    """The status of GET / with this Authorization header, as this client (X-Forwarded-For; each
+    test its own, so that one test's wrong passwords are not throttled in another)."""
+    return request(authorization=authorization, client=client).status
 
 
 def verifier_stats(verifier: testinfra.host.Host) -> Counter[str]:
     """How many answers the verifier gave and how many bcrypt checks it ran, since it started."""
     probe = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:9091/stats').read().decode())"
     return Counter(json.loads(verifier.check_output(f'python3 -c "{probe}"')))
-
-
-def podman(*args: str) -> None:
-    subprocess.run(["podman", *args], check=True, capture_output=True)
 
 
 def test_cache_holds_no_credential(admin_password: str, proxy_container: testinfra.host.Host) -> None:
@@ -87,11 +64,11 @@ def test_wrong_credentials_are_never_accepted_even_when_the_right_ones_are_cache
 
 
 def test_under_load_nginx_asks_once_per_period_and_bcrypt_runs_at_most_once(
-    ephemeral_dir: Path, verifier_container: testinfra.host.Host
+    passwords: dict[str, str], verifier_container: testinfra.host.Host
 ) -> None:
     """No stall at expiry: one background renewal per period, not one per in-flight request, and
     renewals of a credential that already matched need no bcrypt."""
-    header = basic("reader", (ephemeral_dir / "passwords" / "reader.password").read_text().strip())
+    header = basic("reader", passwords["reader"])
     before = verifier_stats(verifier_container)
     results: Counter[int] = Counter()
     lock, deadline = threading.Lock(), time.monotonic() + 3 * TTL
@@ -117,9 +94,8 @@ def test_under_load_nginx_asks_once_per_period_and_bcrypt_runs_at_most_once(
     assert used["hashes_checked"] <= 1
 
 
-def test_requests_fail_closed_while_the_verifier_is_down(admin_password: str, ephemeral_dir: Path) -> None:
-    admin = basic("admin", admin_password)
-    reader = basic("reader", (ephemeral_dir / "passwords" / "reader.password").read_text().strip())
+def test_requests_fail_closed_while_the_verifier_is_down(passwords: dict[str, str]) -> None:
+    admin, reader = basic("admin", passwords["admin"]), basic("reader", passwords["reader"])
     assert status_with_header(admin) == 200
     podman("stop", "--time", "1", f"{APP_NAME}-verifier")
     try:

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import re
 import shlex
 import subprocess
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import testinfra
-from conftest import APP_NAME, BASE_URL, PUBLISH_PORT
+from conftest import APP_NAME, BASE_URL, PUBLISH_PORT, SCENARIO, basic, inspect, podman, request, run_playbook
 
 LISTEN = "0A"  # TCP state of a listening socket in /proc/net/tcp
-
-
-def request(
-    url: str, user: str | None = None, password: str | None = None, client: str | None = None
-) -> tuple[int, dict[str, str], str]:
-    """GET url, with Basic credentials when user is given, as client (X-Forwarded-For) if given."""
-    req = urllib.request.Request(url)
-    if client is not None:
-        req.add_header("X-Forwarded-For", client)
-    if user is not None:
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        req.add_header("Authorization", f"Basic {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
 
 
 def listening_sockets(container: testinfra.host.Host) -> set[tuple[str, int]]:
@@ -56,26 +35,26 @@ def test_request_without_credentials_is_refused_with_basic_challenge() -> None:
 
 
 def test_request_with_wrong_password_is_refused(admin_password: str) -> None:
-    status, _headers, body = request(BASE_URL, "admin", admin_password + "x")
+    status, _headers, body = request(BASE_URL, basic("admin", admin_password + "x"))
     assert status == 401
     assert "Hello World" not in body
 
 
 def test_request_with_unknown_user_is_refused(admin_password: str) -> None:
-    status, _headers, _body = request(BASE_URL, "nobody", admin_password)
+    status, _headers, _body = request(BASE_URL, basic("nobody", admin_password))
     assert status == 401
 
 
 def test_right_password_gives_hello_world(admin_password: str) -> None:
-    status, _headers, body = request(BASE_URL, "admin", admin_password)
+    status, _headers, body = request(BASE_URL, basic("admin", admin_password))
     assert status == 200
     assert body == "Hello World"
 
 
-def test_every_user_can_log_in(ephemeral_dir: Path) -> None:
-    for password_file in sorted((ephemeral_dir / "passwords").glob("*.password")):
-        status, _headers, body = request(BASE_URL, password_file.stem, password_file.read_text().strip())
-        assert (password_file.stem, status, body) == (password_file.stem, 200, "Hello World")
+def test_every_user_can_log_in(passwords: dict[str, str]) -> None:
+    for user, password in passwords.items():
+        status, _headers, body = request(BASE_URL, basic(user, password))
+        assert (user, status, body) == (user, 200, "Hello World")
 
 
 def test_generated_passwords_are_private_files(ephemeral_dir: Path) -> None:
@@ -86,23 +65,23 @@ def test_generated_passwords_are_private_files(ephemeral_dir: Path) -> None:
         assert re.fullmatch(r"[A-Za-z0-9]{32}", password_file.read_text().strip())
 
 
-def test_htpasswd_holds_bcrypt_2y_hashes_and_no_password(ephemeral_dir: Path) -> None:
+def test_htpasswd_holds_bcrypt_2y_hashes_and_no_password(
+    ephemeral_dir: Path, passwords: dict[str, str]
+) -> None:
     htpasswd = ephemeral_dir / "state" / "auth" / "htpasswd"
     assert htpasswd.stat().st_mode & 0o777 == 0o600
     lines = htpasswd.read_text().splitlines()
     assert [line.split(":", 1)[0] for line in lines] == ["admin", "reader"]
     assert all(re.fullmatch(r"[a-z]+:\$2y\$12\$[./A-Za-z0-9]{53}", line) for line in lines)
-    passwords = [p.read_text().strip() for p in (ephemeral_dir / "passwords").glob("*.password")]
-    assert not any(password in htpasswd.read_text() for password in passwords)
+    assert not any(password in htpasswd.read_text() for password in passwords.values())
 
 
 def test_app_gets_the_user_name_but_never_the_password(admin_password: str) -> None:
-    req = urllib.request.Request(BASE_URL + "headers")
-    token = base64.b64encode(f"admin:{admin_password}".encode()).decode()
-    req.add_header("Authorization", f"Basic {token}")
-    req.add_header("X-Forwarded-User", "someone-else")
-    with urllib.request.urlopen(req, timeout=10) as response:
-        seen = {name.lower(): value for name, value in json.loads(response.read()).items()}
+    answer = request(
+        BASE_URL + "headers", basic("admin", admin_password), headers={"X-Forwarded-User": "someone-else"}
+    )
+    assert answer.status == 200
+    seen = {name.lower(): value for name, value in json.loads(answer.body).items()}
     assert "authorization" not in seen
     assert admin_password not in json.dumps(seen)
     assert seen["x-forwarded-user"] == "admin"
@@ -112,7 +91,7 @@ def test_app_gets_the_user_name_but_never_the_password(admin_password: str) -> N
 
 def test_responses_do_not_reveal_the_nginx_version(admin_password: str) -> None:
     for user in (None, "admin"):
-        _status, headers, body = request(BASE_URL, user, admin_password if user else None)
+        _status, headers, body = request(BASE_URL, basic(user, admin_password) if user else None)
         assert headers.get("Server") == "nginx"
         assert not re.search(r"nginx/\d", body)
         assert headers.get("X-Content-Type-Options") == "nosniff"
@@ -120,13 +99,14 @@ def test_responses_do_not_reveal_the_nginx_version(admin_password: str) -> None:
 
 def test_wrong_passwords_are_throttled_per_client_while_right_ones_work(admin_password: str) -> None:
     attacker, bystander = "198.51.100.7", "198.51.100.8"
-    statuses = [request(BASE_URL, "admin", "guess", client=attacker)[0] for _attempt in range(12)]
+    guess = basic("admin", "guess")
+    statuses = [request(BASE_URL, guess, client=attacker).status for _attempt in range(12)]
     assert statuses[0] == 401
     assert statuses[-1] == 429
     assert set(statuses) == {401, 429}
-    assert request(BASE_URL, "admin", admin_password, client=attacker)[:3:2] == (200, "Hello World")
-    assert request(BASE_URL, "admin", "typo", client=bystander)[0] == 401
-    assert request(BASE_URL, client=attacker)[0] == 401
+    assert request(BASE_URL, basic("admin", admin_password), client=attacker)[:3:2] == (200, "Hello World")
+    assert request(BASE_URL, basic("admin", "typo"), client=bystander).status == 401
+    assert request(BASE_URL, client=attacker).status == 401
 
 
 def test_forged_x_forwarded_for_from_an_untrusted_address_does_not_dodge_the_throttle(
@@ -153,24 +133,17 @@ def test_forged_x_forwarded_for_from_an_untrusted_address_does_not_dodge_the_thr
 
 
 def test_hsts_only_when_tls_was_terminated_in_front(admin_password: str) -> None:
-    req = urllib.request.Request(BASE_URL, headers={"X-Forwarded-Proto": "https"})
-    token = base64.b64encode(f"admin:{admin_password}".encode()).decode()
-    req.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(req, timeout=10) as response:
-        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
-    _status, headers, _body = request(BASE_URL, "admin", admin_password)
+    admin = basic("admin", admin_password)
+    behind_tls = request(BASE_URL, admin, headers={"X-Forwarded-Proto": "https"})
+    assert behind_tls.headers["Strict-Transport-Security"] == "max-age=31536000"
+    _status, headers, _body = request(BASE_URL, admin)
     assert "Strict-Transport-Security" not in headers
     assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
 
 
 def test_app_port_cannot_be_reached_from_outside_the_pod(app_container: testinfra.host.Host) -> None:
     """Connect to the pod's own network address (not loopback), from inside its namespace."""
-    address = subprocess.run(
-        ["podman", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", f"{APP_NAME}-app"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    address = inspect("app", "{{.NetworkSettings.IPAddress}}")
     assert address
     probe = (
         "import socket,sys; s=socket.socket(); s.settimeout(3); "
@@ -213,52 +186,23 @@ def test_app_listens_on_loopback_only_and_nginx_on_8081(proxy_container: testinf
 
 
 def test_only_nginx_port_is_published_on_loopback() -> None:
-    out = subprocess.run(
-        ["podman", "pod", "inspect", APP_NAME], check=True, capture_output=True, text=True
-    ).stdout
-    inspected = json.loads(out)
+    inspected = json.loads(podman("pod", "inspect", APP_NAME))
     pod = inspected[0] if isinstance(inspected, list) else inspected
     bindings = pod["InfraConfig"]["PortBindings"]
     assert bindings == {"8081/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(PUBLISH_PORT)}]}
 
 
-def test_images_carry_no_credentials(ephemeral_dir: Path) -> None:
-    passwords = [p.read_text().strip() for p in (ephemeral_dir / "passwords").glob("*.password")]
+def test_images_carry_no_credentials(passwords: dict[str, str]) -> None:
     for component in ("app", "proxy"):
-        image = subprocess.run(
-            ["podman", "inspect", "--format", "{{.ImageName}}", f"{APP_NAME}-{component}"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        history = subprocess.run(
-            ["podman", "history", "--no-trunc", image], check=True, capture_output=True, text=True
-        ).stdout
-        exported = subprocess.run(
-            ["podman", "image", "inspect", image], check=True, capture_output=True, text=True
-        ).stdout
-        for text in (history, exported):
+        image = inspect(component, "{{.ImageName}}")
+        for text in (podman("history", "--no-trunc", image), podman("image", "inspect", image)):
             assert "$2y$" not in text
-            assert not any(password in text for password in passwords)
+            assert not any(password in text for password in passwords.values())
 
 
 def test_check_mode_run_reports_no_change() -> None:
     """A --check --diff run of converge against the running deployment changes nothing."""
-    scenario_dir = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [
-            "ansible-playbook",
-            "--inventory",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "--check",
-            "--diff",
-            str(scenario_dir / "converge.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ANSIBLE_FORCE_COLOR": "false"},
-        check=False,
-    )
+    result = run_playbook(SCENARIO / "converge.yml", "--check", "--diff")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     recap = re.search(r"podman-host\s*:\s*ok=\d+\s+changed=(\d+)", result.stdout)
     assert recap, result.stdout[-3000:]
@@ -267,12 +211,10 @@ def test_check_mode_run_reports_no_change() -> None:
 
 def test_bounded_load_with_right_credentials_has_no_errors(admin_password: str) -> None:
     """30 s at 50 connections on 127.0.0.1 through the sidecar: every answer is 200."""
-    token = base64.b64encode(f"admin:{admin_password}".encode()).decode()
+    wrk = ["wrk", "-t2", "-c50", "-d30s", "--timeout", "10s"]
+    authorization = f"Authorization: {basic('admin', admin_password)}"
     out = subprocess.run(
-        ["wrk", "-t2", "-c50", "-d30s", "--timeout", "10s", "-H", f"Authorization: Basic {token}", BASE_URL],
-        check=True,
-        capture_output=True,
-        text=True,
+        [*wrk, "-H", authorization, BASE_URL], check=True, capture_output=True, text=True
     ).stdout
     print(out)
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]

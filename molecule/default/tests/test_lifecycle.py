@@ -7,56 +7,32 @@ scenario's users back.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
 import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from conftest import APP_NAME, BASE_URL
-
-SCENARIO = Path(__file__).resolve().parent.parent
+from conftest import PLAYBOOK_ENV, SCENARIO, basic, inspect, playbook_command, request, run_playbook
 
 
 def status_of(user: str | None = None, password: str = "", timeout: float = 10) -> int:
-    req = urllib.request.Request(BASE_URL)
-    if user is not None:
-        req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return -1
+    return request(authorization=basic(user, password) if user is not None else None, timeout=timeout).status
 
 
-def converge_command(passwords: dict[str, str], *args: str, **extra_vars: object) -> list[str]:
-    """ansible-playbook converge with these users (name: password) instead of the scenario's."""
+def users(passwords: dict[str, str]) -> dict[str, object]:
+    """The extra vars of these users (name: password) instead of the scenario's."""
     users = [{"name": name, "password": password} for name, password in passwords.items()]
-    extra = json.dumps({"sidecar_app_users": users, "sidecar_app_no_log": True, **extra_vars})
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return ["ansible-playbook", "--inventory", inventory, "-e", extra, *args, str(SCENARIO / "converge.yml")]
+    return {"sidecar_app_users": users, "sidecar_app_no_log": True}
 
 
 def converge(
     passwords: dict[str, str], *args: str, expect_success: bool = True, **extra_vars: object
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        converge_command(passwords, *args, **extra_vars),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
-        check=False,
-    )
+    result = run_playbook(SCENARIO / "converge.yml", *args, **users(passwords), **extra_vars)
     output = result.stdout[-4000:] + result.stderr[-2000:]
     assert (result.returncode == 0) == expect_success, output
     return result
@@ -77,23 +53,8 @@ def refused_within_ttl(user: str, password: str) -> bool:
 
 def container_state(component: str) -> tuple[str, str, str]:
     """(container id, image id, start time): all three stay put when nothing is rebuilt or restarted."""
-    out = subprocess.run(
-        [
-            "podman",
-            "inspect",
-            "--format",
-            "{{.Id}} {{.Image}} {{.State.StartedAt}}",
-            f"{APP_NAME}-{component}",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split(" ", 2)
-    return out[0], out[1], out[2].strip()
-
-
-def generated(ephemeral_dir: Path, user: str) -> str:
-    return (ephemeral_dir / "passwords" / f"{user}.password").read_text().strip()
+    container, image, started = inspect(component, "{{.Id}} {{.Image}} {{.State.StartedAt}}").split(" ", 2)
+    return container, image, started
 
 
 class Load:
@@ -126,51 +87,48 @@ class Load:
             thread.join()
 
 
-def test_add_change_and_remove_users_without_rebuild_or_restart(ephemeral_dir: Path) -> None:
-    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
+def test_add_change_and_remove_users_without_rebuild_or_restart(passwords: dict[str, str]) -> None:
     before = {c: container_state(c) for c in ("app", "proxy", "verifier")}
 
-    converge({"admin": admin, "reader": reader, "carol": "carol-first-password"})
+    converge(passwords | {"carol": "carol-first-password"})
     assert status_of("carol", "carol-first-password") == 200
 
-    converge({"admin": admin, "reader": reader, "carol": "carol-second-password"})
+    converge(passwords | {"carol": "carol-second-password"})
     assert status_of("carol", "carol-second-password") == 200
     assert refused_within_ttl("carol", "carol-first-password")
 
-    converge({"admin": admin, "reader": reader})
+    converge(passwords)
     assert refused_within_ttl("carol", "carol-second-password")
-    assert status_of("admin", admin) == 200
+    assert status_of("admin", passwords["admin"]) == 200
 
     assert {c: container_state(c) for c in ("app", "proxy", "verifier")} == before
 
 
-def test_password_change_under_load_loses_no_request(ephemeral_dir: Path) -> None:
-    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
-    with Load("reader", reader) as load:
+def test_password_change_under_load_loses_no_request(passwords: dict[str, str]) -> None:
+    with Load("reader", passwords["reader"]) as load:
         time.sleep(1)
-        converge({"admin": "admin-under-load", "reader": reader})
+        converge(passwords | {"admin": "admin-under-load"})
         assert status_of("admin", "admin-under-load") == 200
-        converge({"admin": admin, "reader": reader})
+        converge(passwords)
         time.sleep(1)
     print(f"requests during two password changes: {dict(load.results)}")
     assert load.results[200] > 50
     assert set(load.results) == {200}
-    assert status_of("admin", admin) == 200
+    assert status_of("admin", passwords["admin"]) == 200
 
 
 def test_a_changed_password_in_constant_use_is_refused_within_the_ttl_and_never_later(
-    ephemeral_dir: Path,
+    ephemeral_dir: Path, passwords: dict[str, str]
 ) -> None:
     """The old password keeps its cached answer hot (renewed in the background) until the change.
 
     The role's own verification is off here: after the change this client's requests are wrong
     guesses, throttled to 429, and the verification's wrong-password probe comes from the same
     address."""
-    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
-    converge({"admin": admin, "reader": reader, "dave": "dave-first-password"})
+    converge(passwords | {"dave": "dave-first-password"})
     with Load("dave", "dave-first-password", threads=4) as load:
         time.sleep(2)
-        converge({"admin": admin, "reader": reader, "dave": "dave-second-password"}, sidecar_app_verify=False)
+        converge(passwords | {"dave": "dave-second-password"}, sidecar_app_verify=False)
         # When the new hash reached nginx: the htpasswd file it reads was written then.
         changed = (ephemeral_dir / "state" / "auth" / "htpasswd").stat().st_mtime
         time.sleep(AUTH_CACHE_TTL + 3)
@@ -180,47 +138,33 @@ def test_a_changed_password_in_constant_use_is_refused_within_the_ttl_and_never_
     assert load.last_ok <= changed + AUTH_CACHE_TTL + 1
     assert set(load.results) <= {200, 401, 429}
     assert status_of("dave", "dave-second-password") == 200
-    converge({"admin": admin, "reader": reader}, sidecar_app_verify=False)
+    converge(passwords, sidecar_app_verify=False)
 
 
-def test_no_password_or_hash_in_verbose_diff_output(ephemeral_dir: Path) -> None:
-    admin, reader = generated(ephemeral_dir, "admin"), generated(ephemeral_dir, "reader")
+def test_no_password_or_hash_in_verbose_diff_output(ephemeral_dir: Path, passwords: dict[str, str]) -> None:
     changed_password = "verbose-output-canary-password"
     outputs = [
-        converge({"admin": changed_password, "reader": reader}, "-vvv", "--diff"),
-        converge({"admin": admin, "reader": reader}, "-vvv", "--diff"),
+        converge(passwords | {"admin": changed_password}, "-vvv", "--diff"),
+        converge(passwords, "-vvv", "--diff"),
     ]
     htpasswd = (ephemeral_dir / "state" / "auth" / "htpasswd").read_text()
     hashes = [line.split(":", 1)[1] for line in htpasswd.splitlines()]
     for result in outputs:
         text = result.stdout + result.stderr
         assert re.search(r"changed=[1-9]", text)  # the run did change the htpasswd
-        for secret in (changed_password, admin, reader, *hashes):
+        for secret in (changed_password, *passwords.values(), *hashes):
             assert secret not in text
         assert "$2y$" not in text
 
 
 def restarts_of(component: str) -> int:
-    return int(
-        subprocess.run(
-            ["podman", "inspect", "--format", "{{.RestartCount}}", f"{APP_NAME}-{component}"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    return int(inspect(component, "{{.RestartCount}}"))
 
 
-def test_app_crash_gives_prompt_502_and_recovers_by_itself(ephemeral_dir: Path) -> None:
-    admin = generated(ephemeral_dir, "admin")
-    assert status_of("admin", admin) == 200
+def test_app_crash_gives_prompt_502_and_recovers_by_itself(admin_password: str) -> None:
+    assert status_of("admin", admin_password) == 200
     restarts = restarts_of("app")
-    pid = subprocess.run(
-        ["podman", "inspect", "--format", "{{.State.Pid}}", f"{APP_NAME}-app"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    pid = inspect("app", "{{.State.Pid}}")
     os.kill(int(pid), signal.SIGKILL)  # the app's main process dies, as in a crash
     killed_at = time.monotonic()
     seen: list[tuple[int, float]] = []
@@ -228,7 +172,7 @@ def test_app_crash_gives_prompt_502_and_recovers_by_itself(ephemeral_dir: Path) 
     # through to a dying worker right after the kill).
     while time.monotonic() - killed_at < 60:
         started = time.monotonic()
-        status = status_of("admin", admin, timeout=5)
+        status = status_of("admin", admin_password, timeout=5)
         seen.append((status, time.monotonic() - started))
         if status == 200 and restarts_of("app") > restarts:
             break
@@ -243,8 +187,7 @@ def test_app_crash_gives_prompt_502_and_recovers_by_itself(ephemeral_dir: Path) 
     assert all(elapsed < 5 for _status, elapsed in seen)
 
 
-def test_broken_nginx_configuration_never_reaches_the_pod(ephemeral_dir: Path) -> None:
-    passwords = {"admin": generated(ephemeral_dir, "admin"), "reader": generated(ephemeral_dir, "reader")}
+def test_broken_nginx_configuration_never_reaches_the_pod(passwords: dict[str, str]) -> None:
     before = container_state("proxy")
     result = converge(passwords, expect_success=False, sidecar_app_proxy_client_max_body_size="10 m")
     nginx_said = re.search(
@@ -256,15 +199,14 @@ def test_broken_nginx_configuration_never_reaches_the_pod(ephemeral_dir: Path) -
     assert status_of("admin", passwords["admin"]) == 200
 
 
-def test_interrupted_deploy_converges_when_run_again(ephemeral_dir: Path) -> None:
-    passwords = {"admin": generated(ephemeral_dir, "admin"), "reader": generated(ephemeral_dir, "reader")}
+def test_interrupted_deploy_converges_when_run_again(passwords: dict[str, str]) -> None:
     changed_env = {"HELLO_ECHO_HEADERS": "1", "INTERRUPTED_DEPLOY_PROBE": "1"}
     process = subprocess.Popen(
-        converge_command(passwords, sidecar_app_app_env=changed_env),
+        playbook_command(SCENARIO / "converge.yml", **users(passwords), sidecar_app_app_env=changed_env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+        env=PLAYBOOK_ENV,
     )
     assert process.stdout is not None
     for line in process.stdout:  # stop it as it starts replacing the containers
