@@ -9,7 +9,20 @@ import subprocess
 from pathlib import Path
 
 import testinfra
-from conftest import APP_NAME, BASE_URL, PUBLISH_PORT, SCENARIO, basic, inspect, podman, request, run_playbook
+from conftest import (
+    APP_NAME,
+    BASE_URL,
+    HOST_VARS,
+    PUBLISH_PORT,
+    SCENARIO,
+    basic,
+    inspect,
+    podman,
+    request,
+    run_playbook,
+)
+
+from ansible_collections.authproxy.sidecar.plugins.plugin_utils.kubernetes_quantity import whole_units
 
 LISTEN = "0A"  # TCP state of a listening socket in /proc/net/tcp
 
@@ -171,6 +184,14 @@ def test_processes_run_as_the_arbitrary_non_root_uid_with_group_0(
         gids = {int(line.split()[1]) for line in statuses.splitlines() if line.startswith("Gid:")}
         assert uids == {1000680000}
         assert gids == {0}
+
+
+def test_each_container_is_limited_to_the_quantities_the_role_was_given() -> None:
+    for component in ("app", "proxy", "verifier"):
+        limits = HOST_VARS[f"sidecar_app_{component}_resources"]["limits"]
+        memory, nano_cpus = inspect(component, "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}").split()
+        assert (component, int(memory)) == (component, whole_units(limits["memory"], "1"))
+        assert (component, int(nano_cpus)) == (component, whole_units(limits["cpu"], "1n"))
 
 
 def test_root_filesystem_is_read_only(proxy_container: testinfra.host.Host) -> None:
