@@ -1,7 +1,7 @@
 """Answers nginx auth_request subrequests for the sidecar.
 
 200 with X-Auth-User for valid HTTP Basic credentials, 401 with a Basic challenge otherwise.
-bcrypt runs here, outside nginx's event loop, at most VERIFIER_CONCURRENCY hashes at a time.
+bcrypt runs here, outside nginx's event loop, one hash at a time.
 nginx caches the answers for a few seconds and renews them in the background; so that a renewal
 never waits behind bcrypt (say, behind a flood of wrong guesses), a credential that verified
 is remembered, under an HMAC with a per-start random key, for as long as the user's hash in the
@@ -24,9 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import bcrypt
 
-HTPASSWD_FILE = os.environ.get("HTPASSWD_FILE", "/etc/nginx/auth/htpasswd")
+# Where the pod mounts the htpasswd Secret (volumeMounts in the role's vars/main.yml), as nginx.
+HTPASSWD_FILE = "/etc/nginx/auth/htpasswd"
+# The role sets the environment (the verifier container in its vars/main.yml).
 PORT = int(os.environ.get("VERIFIER_PORT", "9091"))
-CONCURRENCY = int(os.environ.get("VERIFIER_CONCURRENCY", "1"))
 REALM = os.environ.get("AUTH_REALM", "Restricted").replace('"', "")
 # How long nginx may reuse an answer, and serve it stale while renewing it in the background.
 CACHE_CONTROL = f"max-age={int(os.environ.get('AUTH_CACHE_SECONDS', '4'))}, stale-while-revalidate=1"
@@ -64,14 +65,28 @@ class Htpasswd:
         return hashes
 
 
+class Stats:
+    """What the verifier did since it started, for /stats. Counted under a lock of its own: an
+    answer is never counted behind a reload of the htpasswd file."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts = {"answers": 0, "hashes_checked": 0}
+
+    def count(self, event: str) -> None:
+        with self.lock:
+            self.counts[event] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.counts)
+
+
 USERS = Htpasswd(HTPASSWD_FILE)
-HASHING = threading.BoundedSemaphore(CONCURRENCY)
-STATS = {"answers": 0, "hashes_checked": 0}  # since start, for /stats
-
-
-def count(event: str) -> None:
-    with USERS.lock:
-        STATS[event] += 1
+# One hash at a time: the container's CPU limit (250m by default) is a fraction of a core, which
+# parallel hashes would only share, each finishing later.
+HASHING = threading.BoundedSemaphore(1)
+STATS = Stats()
 
 
 class VerifiedCredentials:
@@ -122,7 +137,7 @@ def authenticated_user(authorization: str | None) -> str | None:
     if hashed is None:
         return None
     with HASHING:
-        count("hashes_checked")
+        STATS.count("hashes_checked")
         if not bcrypt.checkpw(password.encode()[:72], hashed):
             return None
     VERIFIED.remember(digest, user, hashed)
@@ -134,14 +149,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/stats":  # loopback only, like everything here; says no names
-            body = json.dumps(STATS).encode()
+            body = json.dumps(STATS.snapshot()).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
             return
-        count("answers")
+        STATS.count("answers")
         user = authenticated_user(self.headers.get("Authorization"))
         self.send_response(200 if user else 401)
         self.send_header("Cache-Control", CACHE_CONTROL)

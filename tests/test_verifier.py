@@ -1,0 +1,115 @@
+"""The verifier (roles/sidecar_app/files/proxy/verifier.py) driven in-process, without containers."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import threading
+from pathlib import Path
+from types import ModuleType
+
+import bcrypt
+import pytest
+import yaml
+from repository import ROOT, load_source
+
+SOURCE = "roles/sidecar_app/files/proxy/verifier.py"
+
+
+@pytest.fixture
+def verifier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A fresh verifier whose htpasswd file is tmp_path/htpasswd (not written yet)."""
+    module = load_source(SOURCE, "verifier")
+    monkeypatch.setattr(module, "USERS", module.Htpasswd(str(tmp_path / "htpasswd")))
+    return module
+
+
+def write_htpasswd(path: Path, **passwords: str) -> None:
+    """An htpasswd file as the role writes it: $2y$ bcrypt hashes (cost 4 here, for speed)."""
+    lines = [
+        f"{user}:$2y${bcrypt.hashpw(p.encode(), bcrypt.gensalt(4)).decode()[4:]}"
+        for user, p in passwords.items()
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_every_environment_variable_the_verifier_reads_is_one_the_role_sets() -> None:
+    tree = ast.parse((ROOT / SOURCE).read_text())
+    read = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) in ("os.environ.get", "os.getenv")
+        and isinstance(node.args[0], ast.Constant)
+    }
+    read |= {
+        node.slice.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        and ast.unparse(node.value) == "os.environ"
+        and isinstance(node.slice, ast.Constant)
+    }
+    role_vars = yaml.safe_load((ROOT / "roles/sidecar_app/vars/main.yml").read_text())
+    # One container definition, which podman and the clusters both run.
+    set_by_role = {variable["name"] for variable in role_vars["__sidecar_app_verifier_container"]["env"]}
+    assert read
+    assert read == set_by_role
+
+
+def test_counting_does_not_wait_for_the_htpasswd_lock(verifier: ModuleType) -> None:
+    counted = threading.Thread(target=verifier.STATS.count, args=["answers"])
+    with verifier.USERS.lock:  # as while the htpasswd file is being re-read
+        counted.start()
+        counted.join(timeout=2)
+        finished = not counted.is_alive()
+    counted.join()
+    assert finished
+    assert verifier.STATS.snapshot()["answers"] == 1
+
+
+def test_counts_from_many_threads_add_up(verifier: ModuleType) -> None:
+    def count_many() -> None:
+        for _number in range(2000):
+            verifier.STATS.count("answers")
+
+    threads = [threading.Thread(target=count_many) for _number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert verifier.STATS.snapshot() == {"answers": 16000, "hashes_checked": 0}
+
+
+def test_the_right_password_is_checked_once_then_remembered_until_its_hash_changes(
+    verifier: ModuleType, tmp_path: Path
+) -> None:
+    htpasswd = tmp_path / "htpasswd"
+    write_htpasswd(htpasswd, admin="right", reader="other")
+    assert verifier.authenticated_user(basic("admin", "right")) == "admin"
+    assert verifier.authenticated_user(basic("admin", "right")) == "admin"
+    assert verifier.STATS.snapshot()["hashes_checked"] == 1
+
+    write_htpasswd(htpasswd, admin="changed", reader="other")
+    assert verifier.authenticated_user(basic("admin", "right")) is None
+    assert verifier.authenticated_user(basic("admin", "changed")) == "admin"
+    assert verifier.STATS.snapshot()["hashes_checked"] == 3
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer abc", basic("admin", "wrong"), basic("nobody", "right"), "Basic not-base64!"],
+)
+def test_anything_but_the_right_credentials_is_refused(
+    verifier: ModuleType, tmp_path: Path, authorization: str | None
+) -> None:
+    write_htpasswd(tmp_path / "htpasswd", admin="right")
+    assert verifier.authenticated_user(authorization) is None
+
+
+def test_without_an_htpasswd_file_nobody_is_let_in(verifier: ModuleType) -> None:
+    assert verifier.authenticated_user(basic("admin", "right")) is None
+    assert verifier.STATS.snapshot()["hashes_checked"] == 0
