@@ -4,12 +4,14 @@ Redeploys the local podman deployment (make teardown, then make deploy cold and 
 throwaway nginx containers with other configurations to the same pod, and drives each with wrk
 from inside the pod's network namespace (127.0.0.1 only): 3 interleaved repetitions at 10 and
 50 connections. Prints medians; the last line is the sidecar/no-auth ratio. Numbers, not
-assertions: the machine is noisy.
+assertions: the machine is noisy. Names, paths, ports and the nginx container's settings are
+the role's defaults, read from the role.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 import re
@@ -21,14 +23,38 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-NAME = "hello-sidecar"
-UID = "1000680000"
+ROLE = ROOT / "roles/sidecar_app"
 DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
 REPETITIONS = int(os.environ.get("BENCH_REPETITIONS", "3"))
 CONNECTIONS = (10, 50)
 BCRYPT_ROUNDS = 10
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One thing measured: a port in the pod, and how it is asked."""
+
+    label: str
+    port: int
+    credentials: bool = True  # sends the right password
+    variant: str = ""  # the throwaway nginx it needs (variant_config), if any
+    flood: bool = False  # 10 more connections send wrong passwords meanwhile
+
+
+def configurations(role: dict[str, Any]) -> list[Configuration]:
+    """Everything measured, in the order shown."""
+    sidecar = int(role["proxy_port"])
+    return [
+        Configuration("app alone", int(role["app_port"]), credentials=False),
+        Configuration("nginx, no auth", 8091, credentials=False, variant="none"),
+        Configuration(f"auth_basic, bcrypt {BCRYPT_ROUNDS}", 8092, variant="basic"),
+        Configuration("sidecar", sidecar),
+        Configuration("sidecar, wrong-password flood", sidecar, flood=True),
+        Configuration("sidecar, no expiry (steady)", 8093, variant="steady"),
+    ]
 
 
 @dataclass
@@ -41,6 +67,33 @@ class Result:
 
 def run(*args: str, **kwargs: object) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout  # type: ignore[call-overload]
+
+
+# What the bench needs of the role, as Ansible evaluates its defaults for `make deploy`.
+ROLE_VALUES = {
+    "name": "sidecar_app_name",
+    "password_dir": "sidecar_app_password_dir",
+    "state_dir": "sidecar_app_state_dir",
+    "app_port": "sidecar_app_app_port",
+    "proxy_port": "__sidecar_app_proxy_port",
+    "uid": "sidecar_app_podman_uid",
+    "tmpfs": "__sidecar_app_podman_tmpfs_options['proxy-tmp']",
+}
+
+
+def role_values() -> dict[str, Any]:
+    """ROLE_VALUES from roles/sidecar_app/defaults/main.yml and vars/main.yml."""
+    template = (
+        "{{ {" + ", ".join(f"'{key}': {value}" for key, value in ROLE_VALUES.items()) + "} | to_json }}"
+    )
+    out = run(
+        str(Path(sys.executable).parent / "ansible"), "localhost", "--one-line",
+        "-m", "ansible.builtin.debug", "-a", json.dumps({"msg": template}),
+        "-e", f"@{ROLE}/defaults/main.yml", "-e", f"@{ROLE}/vars/main.yml",
+        cwd=ROOT,
+    )  # fmt: skip
+    values: dict[str, Any] = json.loads(json.loads(out.split(" => ", 1)[1])["msg"])
+    return values
 
 
 def timed_make(target: str, extra: str = "") -> float:
@@ -109,10 +162,10 @@ def rss_kib(pids: list[str]) -> int:
 class PeakMemory(threading.Thread):
     """Samples the resident memory of the proxy and verifier containers while a run goes on."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__(daemon=True)
         self.peak = {"proxy": 0, "verifier": 0}
-        self.pids = {c: container_pids(f"{NAME}-{c}") for c in self.peak}
+        self.pids = {c: container_pids(f"{name}-{c}") for c in self.peak}
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -121,9 +174,11 @@ class PeakMemory(threading.Thread):
                 self.peak[component] = max(self.peak[component], rss_kib(pids))
 
 
-def variant_config(config: str, port: int, auth: str) -> str:
+def variant_config(config: str, deployed_port: int, port: int, auth: str) -> str:
     """The deployed nginx.conf with another port and authentication, for comparison only."""
-    config = config.replace("listen 8081 default_server;", f"listen {port} default_server;")
+    listen = f"listen {deployed_port} default_server;"
+    assert listen in config, f"the deployed nginx.conf does not {listen}"
+    config = config.replace(listen, f"listen {port} default_server;")
     auth_lines = (
         "        auth_request /_auth;\n        auth_request_set $auth_user $upstream_http_x_auth_user;\n"
     )
@@ -144,80 +199,90 @@ def variant_config(config: str, port: int, auth: str) -> str:
     return re.sub(r"proxy_cache_valid 200 401 \d+s;", "proxy_cache_valid 200 401 3600s;", config)
 
 
-def start_variant(image: str, state_dir: Path, config_dir: Path, variant: str, port: int) -> None:
-    config_file = config_dir / f"{variant}.conf"
-    deployed = run("podman", "exec", f"{NAME}-proxy", "cat", "/etc/nginx/nginx.conf")
-    config_file.write_text(variant_config(deployed, port, variant))
+def start_variant(role: dict[str, Any], image: str, config_dir: Path, variant: Configuration) -> None:
+    """A container of the proxy image beside the deployed nginx, run as the role runs that one:
+    its user and /tmp from the role, its limits as podman has them."""
+    name = role["name"]
+    memory, nano_cpus = run(
+        "podman", "inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", f"{name}-proxy"
+    ).split()  # fmt: skip
+    config_file = config_dir / f"{variant.variant}.conf"
+    deployed = run("podman", "exec", f"{name}-proxy", "cat", "/etc/nginx/nginx.conf")
+    config_file.write_text(variant_config(deployed, int(role["proxy_port"]), variant.port, variant.variant))
     config_file.chmod(0o644)
-    run("podman", "rm", "--force", f"bench-{variant}")
+    run("podman", "rm", "--force", f"bench-{variant.variant}")
     run(
-        "podman", "run", "--detach", "--pod", NAME, "--name", f"bench-{variant}", "--user", f"{UID}:0",
-        "--read-only", "--tmpfs", "/tmp:rw,size=64m,mode=1777,notmpcopyup", "--cap-drop", "ALL",
-        "--security-opt", "no-new-privileges", "--memory", "64m", "--cpus", "0.5",
+        "podman", "run", "--detach", "--pod", name, "--name", f"bench-{variant.variant}",
+        "--user", f"{role['uid']}:0", "--read-only", "--tmpfs", f"/tmp:{role['tmpfs']}", "--cap-drop", "ALL",
+        "--security-opt", "no-new-privileges", "--memory", memory, "--cpus", str(int(nano_cpus) / 1e9),
         "--volume", f"{config_file}:/etc/nginx/nginx.conf:ro",
-        "--volume", f"{state_dir}/auth:/etc/nginx/auth:ro",
+        "--volume", f"{role['state_dir']}/auth:/etc/nginx/auth:ro",
         image,
     )  # fmt: skip
 
 
 def main() -> None:
-    home = Path.home()
-    state_dir = home / ".local/state/authproxy-sidecar" / NAME
+    role = role_values()
+    name, measured = role["name"], configurations(role)
+    variants = [configuration for configuration in measured if configuration.variant]
     print("Redeploying the local deployment: make teardown, make deploy (cold), make deploy (warm) ...")
     timed_make("teardown")
     cold = timed_make("deploy", f"-e sidecar_app_bcrypt_rounds={BCRYPT_ROUNDS}")
     warm = timed_make("deploy", f"-e sidecar_app_bcrypt_rounds={BCRYPT_ROUNDS}")
-    password = (home / ".config/authproxy-sidecar" / NAME / "admin.password").read_text().strip()
+    password = (Path(role["password_dir"]) / "admin.password").read_text().strip()
     header = "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
-    image = run("podman", "inspect", "--format", "{{.ImageName}}", f"{NAME}-proxy").strip()
-    app_image = run("podman", "inspect", "--format", "{{.ImageName}}", f"{NAME}-app").strip()
-    infra = run("podman", "pod", "inspect", "--format", "{{.InfraContainerID}}", NAME).strip()
+    image = run("podman", "inspect", "--format", "{{.ImageName}}", f"{name}-proxy").strip()
+    app_image = run("podman", "inspect", "--format", "{{.ImageName}}", f"{name}-app").strip()
+    infra = run("podman", "pod", "inspect", "--format", "{{.InfraContainerID}}", name).strip()
     netns_pid = run("podman", "inspect", "--format", "{{.State.Pid}}", infra).strip()
     flood_script = str(ROOT / "bench" / "wrong-passwords.lua")
 
-    ports = {"app alone": 8080, "nginx, no auth": 8091, "auth_basic, bcrypt 10": 8092, "sidecar": 8081}
-    ports |= {"sidecar, wrong-password flood": 8081, "sidecar, no expiry (steady)": 8093}
     results: dict[tuple[str, int], list[Result]] = {}
     memory = {"proxy": 0, "verifier": 0}
     with tempfile.TemporaryDirectory() as config_dir:
-        for variant, port in (("none", 8091), ("basic", 8092), ("steady", 8093)):
-            start_variant(image, state_dir, Path(config_dir), variant, port)
+        for variant in variants:
+            start_variant(role, image, Path(config_dir), variant)
         time.sleep(2)
-        for variant in ("none", "basic", "steady"):
-            state = run("podman", "inspect", "--format", "{{.State.Running}}", f"bench-{variant}").strip()
+        for variant in variants:
+            container = f"bench-{variant.variant}"
+            state = run("podman", "inspect", "--format", "{{.State.Running}}", container).strip()
             if state != "true":
                 logs = subprocess.run(
-                    ["podman", "logs", f"bench-{variant}"], capture_output=True, text=True, check=False
+                    ["podman", "logs", container], capture_output=True, text=True, check=False
                 )
-                sys.exit(f"the {variant} variant did not start:\n{logs.stdout}{logs.stderr}")
+                sys.exit(f"the {variant.variant} variant did not start:\n{logs.stdout}{logs.stderr}")
         try:
             for repetition in range(1, REPETITIONS + 1):
                 print(f"repetition {repetition}/{REPETITIONS} ...", flush=True)
-                for label, port in ports.items():
+                for configuration in measured:
                     for connections in CONNECTIONS:
-                        auth = None if label in ("app alone", "nginx, no auth") else header
-                        sampler = PeakMemory() if label == "sidecar" and connections == 50 else None
+                        sampler = (
+                            PeakMemory(name)
+                            if configuration.label == "sidecar" and connections == 50
+                            else None
+                        )
                         flood = None
                         if sampler:
                             sampler.start()
-                        if "flood" in label:
+                        if configuration.flood:
                             flood = threading.Thread(
-                                target=wrk, args=(netns_pid, port, 10, None, flood_script)
+                                target=wrk, args=(netns_pid, configuration.port, 10, None, flood_script)
                             )
                             flood.start()
-                        result = wrk(netns_pid, port, connections, auth)
+                        auth = header if configuration.credentials else None
+                        result = wrk(netns_pid, configuration.port, connections, auth)
                         if flood:
                             flood.join()
                         if sampler:
                             sampler.done.set()
                             sampler.join()
                             memory = {k: max(memory[k], v) for k, v in sampler.peak.items()}
-                        results.setdefault((label, connections), []).append(result)
-                        print(f"  {label}, {connections} conns: {result}", flush=True)
+                        results.setdefault((configuration.label, connections), []).append(result)
+                        print(f"  {configuration.label}, {connections} conns: {result}", flush=True)
         finally:
-            for variant in ("none", "basic", "steady"):
+            for variant in variants:
                 subprocess.run(
-                    ["podman", "rm", "--force", f"bench-{variant}"], capture_output=True, check=False
+                    ["podman", "rm", "--force", f"bench-{variant.variant}"], capture_output=True, check=False
                 )
 
     def median(label: str, connections: int, field: str) -> float:
