@@ -111,46 +111,36 @@ def failures(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
         cluster.delete_namespace(namespace)
 
 
-def test_app_that_exits_at_start_fails_with_its_log_and_events(failures: Failures) -> None:
-    message = failures.deploys.failure("app-exits")
+# What each failing deploy must say: what it waited for, what it saw, which variable to set.
+EXPECTED_FAILURES = {
+    # gunicorn's own last words, from the crashed container's log, and the pod's events
+    "app-exits": ["did not roll out", "container app", "unrecognized arguments: --no-such-option", "BackOff"],
+    "unschedulable": ["did not roll out", "FailedScheduling", "Insufficient cpu", "PodScheduled"],
+    "ingress": [
+        "for an ingress controller to publish",
+        "Ingress cluster-test",
+        "sidecar_app_ingress_class_name",
+        "sidecar_app_public_url",
+    ],
+    "load-balancer": [
+        "for a load balancer to give Service cluster-test",
+        "sidecar_app_service_type NodePort",
+        "sidecar_app_public_url",
+    ],
+    "node-port": [
+        "Nothing gives Service cluster-test",
+        "Set sidecar_app_public_url to http://<a node's address>:<node port>/",
+    ],
+}
+
+
+@pytest.mark.parametrize("host", list(EXPECTED_FAILURES))
+def test_a_failing_deploy_says_what_it_waited_for_and_what_to_set(failures: Failures, host: str) -> None:
+    message = failures.deploys.failure(host)
     print(f"the failing deploys took {failures.seconds:.0f} s (wait timeouts 10 to 30 s)")
-    assert "did not roll out" in message
-    assert "container app" in message
-    # gunicorn's own last words, from the crashed container's log
-    assert "unrecognized arguments: --no-such-option" in message
-    assert "BackOff" in message
+    for phrase in EXPECTED_FAILURES[host]:
+        assert phrase in message
     assert "Unknown error" not in message
-
-
-def test_pod_that_cannot_be_scheduled_fails_with_the_schedulers_reason(failures: Failures) -> None:
-    message = failures.deploys.failure("unschedulable")
-    assert "did not roll out" in message
-    assert "FailedScheduling" in message
-    assert "Insufficient cpu" in message
-    assert "PodScheduled" in message
-
-
-def test_ingress_without_a_controller_names_the_variables_to_set(failures: Failures) -> None:
-    message = failures.deploys.failure("ingress")
-    assert "for an ingress controller to publish" in message
-    assert "Ingress cluster-test" in message
-    assert "sidecar_app_ingress_class_name" in message
-    assert "sidecar_app_public_url" in message
-    assert "Unknown error" not in message
-
-
-def test_load_balancer_without_a_controller_names_the_variables_to_set(failures: Failures) -> None:
-    message = failures.deploys.failure("load-balancer")
-    assert "for a load balancer to give Service cluster-test" in message
-    assert "sidecar_app_service_type NodePort" in message
-    assert "sidecar_app_public_url" in message
-
-
-def test_node_port_without_a_url_names_the_variable_to_set(failures: Failures) -> None:
-    message = failures.deploys.failure("node-port")
-    assert "Nothing gives Service cluster-test" in message
-    assert "Unknown error" not in message
-    assert "Set sidecar_app_public_url to http://<a node's address>:<node port>/" in message
 
 
 def test_route_without_a_router_names_the_variables_to_set(cluster: Cluster, failures: Failures) -> None:
