@@ -1,5 +1,5 @@
 """The build_context_digest filter names an image after what it is built from: the same build context
-and base image give the same tag, any change another."""
+and base image give the same tag, wherever the context is; any change, a renamed file too, another."""
 
 from __future__ import annotations
 
@@ -37,14 +37,17 @@ def context(tmp_path: Path) -> Path:
     return root
 
 
+def tag(root: Path, base_image: str = BASE) -> str:
+    return digest(found(root), str(root), base_image)
+
+
 def test_the_digest_is_twelve_hex_digits_a_valid_image_tag(context: Path) -> None:
-    tag = digest(found(context), BASE)
-    assert re.fullmatch(r"[0-9a-f]{12}", tag)
+    assert re.fullmatch(r"[0-9a-f]{12}", tag(context))
 
 
 def test_the_same_files_and_base_image_give_the_same_digest_in_any_order(context: Path) -> None:
     files = found(context)
-    assert digest(files, BASE) == digest(list(reversed(files)), BASE)
+    assert digest(files, str(context), BASE) == digest(list(reversed(files)), str(context), BASE)
 
 
 def test_the_same_content_in_another_directory_gives_the_same_digest(context: Path, tmp_path: Path) -> None:
@@ -53,37 +56,70 @@ def test_the_same_content_in_another_directory_gives_the_same_digest(context: Pa
     for path in context.rglob("*"):
         if path.is_file():
             (copy / path.relative_to(context)).write_bytes(path.read_bytes())
-    assert digest(found(copy), BASE) == digest(found(context), BASE)
+    assert tag(copy) == tag(context)
+
+
+def test_the_root_may_be_given_with_a_trailing_slash_or_from_home(
+    context: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(context.parent))
+    files = found(context)
+    assert digest(files, f"{context}/", BASE) == digest(files, "~/app", BASE) == tag(context)
 
 
 def test_a_changed_file_gives_another_digest(context: Path) -> None:
-    before = digest(found(context), BASE)
+    before = tag(context)
     (context / "src/app.py").write_text("print('Hello again')\n")
-    assert digest(found(context), BASE) != before
+    assert tag(context) != before
 
 
 def test_an_added_file_gives_another_digest(context: Path) -> None:
-    before = digest(found(context), BASE)
+    before = tag(context)
     (context / "src/helper.py").write_text("")
-    assert digest(found(context), BASE) != before
+    assert tag(context) != before
+
+
+def test_a_renamed_file_gives_another_digest(context: Path) -> None:
+    before = tag(context)
+    (context / "src/app.py").rename(context / "src/main.py")
+    assert tag(context) != before
+
+
+def test_two_files_that_swap_contents_give_another_digest(context: Path) -> None:
+    (context / "src/other.py").write_text("print('Other')\n")
+    before = tag(context)
+    app, other = (context / "src/app.py").read_bytes(), (context / "src/other.py").read_bytes()
+    (context / "src/app.py").write_bytes(other)
+    (context / "src/other.py").write_bytes(app)
+    assert tag(context) != before
 
 
 def test_another_base_image_gives_another_digest(context: Path) -> None:
-    files = found(context)
-    assert digest(files, BASE) != digest(files, "docker.io/library/debian:trixie-slim")
+    assert tag(context) != tag(context, "docker.io/library/debian:trixie-slim")
 
 
 def test_a_file_without_checksum_is_refused_with_its_path(context: Path) -> None:
     files = found(context)
     del files[0]["checksum"]
     with pytest.raises(AnsibleFilterError, match=re.escape(f"none for {files[0]['path']}")):
-        digest(files, BASE)
+        digest(files, str(context), BASE)
 
 
-@pytest.mark.parametrize("files", ["Containerfile", None, {"files": []}, ["Containerfile"]])
+def test_a_file_outside_the_build_context_is_refused_with_both_paths(context: Path) -> None:
+    files = found(context)
+    outside = files[0]["path"]
+    assert not outside.startswith(f"{context}/src/")
+    message = f"{outside} is not in the build context {context}/src"
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        digest(files, str(context / "src"), BASE)
+
+
+@pytest.mark.parametrize(
+    "files", ["Containerfile", None, {"files": []}, ["Containerfile"], [{"checksum": "0" * 40}]]
+)
 def test_anything_but_finds_list_of_files_is_refused(files: object) -> None:
     with pytest.raises(AnsibleFilterError, match=r"wants the files ansible\.builtin\.find returns"):
-        digest(files, BASE)  # type: ignore[arg-type]
+        digest(files, "files/app", BASE)  # type: ignore[arg-type]
 
 
 def test_the_filter_is_registered_under_its_files_and_its_documentations_name() -> None:
