@@ -5,7 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: build_context_digest
 short_description: A digest of an image's build context and base image, to tag the image with
-version_added: 0.1.0
+version_added: 0.2.0
 description:
 - Returns the first 12 hex digits of a sha256 digest over the base image and, for each file of a build
   context as ansible.builtin.find lists it (with I(get_checksum=true)), its path within the context and its
