@@ -51,7 +51,6 @@ ENV_MESSAGE = r"sidecar_app_app_env = .* is not allowed: use names of letters, d
 PASSWORDS = "Check that the passwords of sidecar_app_users fit bcrypt"
 PASSWORD_MESSAGE = r"sidecar_app_users has a password longer than 72 bytes \(user \W*admin\W*\): bcrypt reads"
 ROUTE_HOST = "Check that sidecar_app_route_host is a DNS name"
-BUILD_CONTEXT = "Check that each build context has a Containerfile"
 IMAGE_REFERENCE = "Check that given images are image references"
 CSC_PROJECT = "Check that sidecar_app_csc_project is a CSC project number"
 SPEC_FAILED = "Validation of arguments failed: "
@@ -202,14 +201,15 @@ CASES: list[Case] = [
     Case(
         "app-build-context-without-containerfile",
         {"sidecar_app_app_build_context": str(ROOT / "files")},
-        BUILD_CONTEXT,
-        r"sidecar_app_app_build_context = \S*/files\W has no Containerfile: use a directory with one",
+        "Check that the app's build context has a Containerfile",
+        r"sidecar_app_app_build_context = \S*/files\W is not allowed: "
+        r"use a directory with a Containerfile: your app's build context",
     ),
     Case(
         "proxy-build-context-without-containerfile",
         {"sidecar_app_proxy_build_context": str(ROOT / "roles")},
-        BUILD_CONTEXT,
-        r"sidecar_app_proxy_build_context = \S*/roles\W has no Containerfile",
+        "Check that nginx's build context has a Containerfile",
+        r"sidecar_app_proxy_build_context = \S*/roles\W is not allowed: use a directory with a Containerfile",
     ),
     Case(
         "malformed-image-reference",
