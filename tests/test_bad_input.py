@@ -1,6 +1,8 @@
-"""Bad input fails before anything changes, with a message naming the variable.
+"""Bad input fails before anything changes, each broken rule with its own message.
 
-Each case runs the real deploy playbook against the local podman target.
+Each case runs the real deploy playbook against the local podman target and names the task that
+must stop it: one of the named asserts in the role's tasks/assert_*.yml, or ansible-core's own
+check of meta/argument_specs.yml (types and shapes). Every assert has a case.
 """
 
 from __future__ import annotations
@@ -11,128 +13,346 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+TASKS = ROOT / "roles" / "sidecar_app" / "tasks"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 GOOD_PASSWORD = "a-good-password"
 ADMIN = {"name": "admin", "password": GOOD_PASSWORD}
 IMAGES = {"sidecar_app_image_build": "none", "sidecar_app_app_image": "registry.example.com/a/app:1"}
 RAHTI2 = {"sidecar_app_platform": "openshift", "sidecar_app_platform_preset": "rahti2"}
+RAHTI2_PROJECT = RAHTI2 | {"sidecar_app_csc_project": "2001234"}
+ARGUMENT_SPEC = "Validating arguments against arg spec 'main'"
+# The task that failed is the last one announced before the first failure.
+TASK_HEADER = re.compile(r"^TASK \[(?:[\w.]+ : )?(?P<name>.*)\] \*+$")
+FAILURE = re.compile(r"^(fatal|failed): \[")
 
-# (case id, extra vars, variable the message must name)
-CASES: list[tuple[str, dict[str, Any], str]] = [
-    ("empty-name", {"sidecar_app_name": ""}, "sidecar_app_name"),
-    ("uppercase-name", {"sidecar_app_name": "Hello"}, "sidecar_app_name"),
-    ("name-over-40", {"sidecar_app_name": "a" * 41}, "sidecar_app_name"),
-    ("name-with-underscore", {"sidecar_app_name": "hello_app"}, "sidecar_app_name"),
-    ("namespace-over-63", {"sidecar_app_namespace": "n" * 64}, "sidecar_app_namespace"),
-    ("publish-port-80", {"sidecar_app_publish_port": 80}, "sidecar_app_publish_port"),
-    ("publish-port-70000", {"sidecar_app_publish_port": 70000}, "sidecar_app_publish_port"),
-    ("app-port-80", {"sidecar_app_app_port": 80}, "sidecar_app_app_port"),
-    ("app-port-is-nginx-port", {"sidecar_app_app_port": 8081}, "sidecar_app_app_port"),
-    ("port-not-a-number", {"sidecar_app_publish_port": "http"}, "sidecar_app_publish_port"),
-    (
+
+class Case(NamedTuple):
+    id: str
+    extra_vars: dict[str, Any]
+    # Name of the task that must fail: an assert of tasks/assert_*.yml, or ARGUMENT_SPEC.
+    rule: str
+    # What the failure must say (a regular expression, matched with white space folded).
+    message: str
+
+
+NAME = "Check that sidecar_app_name is a DNS-1123 label of at most 40 characters"
+NAME_MESSAGE = r"sidecar_app_name = \S* is not a DNS-1123 label of at most 40 characters: use lowercase"
+APP_PORT = "Check that sidecar_app_app_port is an unprivileged port other than nginx's"
+PUBLISH_PORT = "Check that sidecar_app_publish_port is an unprivileged port"
+BCRYPT = "Check that sidecar_app_bcrypt_rounds is a bcrypt cost from 10 to 31"
+APP_ENV = "Check that sidecar_app_app_env names environment variables with plain values"
+ENV_MESSAGE = r"sidecar_app_app_env = .* is not allowed: use names of letters, digits and"
+PASSWORDS = "Check that the passwords of sidecar_app_users fit bcrypt"
+PASSWORD_MESSAGE = r"sidecar_app_users has a password longer than 72 bytes \(user \W*admin\W*\): bcrypt reads"
+ROUTE_HOST = "Check that sidecar_app_route_host is a DNS name"
+IMAGE_REFERENCE = "Check that given images are image references"
+CSC_PROJECT = "Check that sidecar_app_csc_project is a CSC project number"
+SPEC_FAILED = "Validation of arguments failed: "
+
+CASES: list[Case] = [
+    # tasks/assert_inputs.yml
+    Case("empty-name", {"sidecar_app_name": ""}, NAME, NAME_MESSAGE),
+    Case("uppercase-name", {"sidecar_app_name": "Hello"}, NAME, NAME_MESSAGE.replace(r"\S*", r"\WHello\W")),
+    Case("name-over-40", {"sidecar_app_name": "a" * 41}, NAME, NAME_MESSAGE),
+    Case("name-with-underscore", {"sidecar_app_name": "hello_app"}, NAME, NAME_MESSAGE),
+    Case(
+        "namespace-over-63",
+        {"sidecar_app_namespace": "n" * 64},
+        "Check that sidecar_app_namespace is a DNS-1123 label",
+        r"sidecar_app_namespace = \Wn{64}\W is not a DNS-1123 label: use at most 63",
+    ),
+    Case(
+        "app-port-80",
+        {"sidecar_app_app_port": 80},
+        APP_PORT,
+        r"sidecar_app_app_port = 80 is not allowed: use a port from 1024 to 65535",
+    ),
+    Case(
+        "app-port-is-nginx-port",
+        {"sidecar_app_app_port": 8081},
+        APP_PORT,
+        r"sidecar_app_app_port = 8081 is not allowed: .* other than nginx's 8081",
+    ),
+    Case(
+        "publish-port-80",
+        {"sidecar_app_publish_port": 80},
+        PUBLISH_PORT,
+        r"sidecar_app_publish_port = 80 is not allowed: use a port from 1024 to 65535",
+    ),
+    Case(
+        "publish-port-70000",
+        {"sidecar_app_publish_port": 70000},
+        PUBLISH_PORT,
+        r"sidecar_app_publish_port = 70000 is not allowed",
+    ),
+    Case(
+        "negative-replicas",
+        {"sidecar_app_replicas": -1},
+        "Check that sidecar_app_replicas is not negative",
+        r"sidecar_app_replicas = -1 is negative: use 0 or more",
+    ),
+    Case(
+        "zero-workers",
+        {"sidecar_app_proxy_worker_processes": 0},
+        "Check that the app and nginx have at least one worker each",
+        r"sidecar_app_proxy_worker_processes = 0 leaves no worker: use 1 or more",
+    ),
+    Case(
+        "bcrypt-cost-too-low",
+        {"sidecar_app_bcrypt_rounds": 9},
+        BCRYPT,
+        r"sidecar_app_bcrypt_rounds = 9 is not allowed: use a bcrypt cost from 10 .* to 31",
+    ),
+    Case(
+        "bcrypt-cost-too-high",
+        {"sidecar_app_bcrypt_rounds": 32},
+        BCRYPT,
+        r"sidecar_app_bcrypt_rounds = 32 is",
+    ),
+    Case(
+        "auth-cache-ttl-0",
+        {"sidecar_app_auth_cache_ttl": 0},
+        "Check that sidecar_app_auth_cache_ttl is from 1 to 300 seconds",
+        r"sidecar_app_auth_cache_ttl = 0 is not allowed: use 1 to 300 seconds",
+    ),
+    Case("app-env-name-with-dash", {"sidecar_app_app_env": {"LOG-LEVEL": "debug"}}, APP_ENV, ENV_MESSAGE),
+    Case("app-env-list-value", {"sidecar_app_app_env": {"HOSTS": ["a", "b"]}}, APP_ENV, ENV_MESSAGE),
+    Case(
+        "app-env-sets-the-app-port",
+        {"sidecar_app_app_env": {"APP_PORT": "9000"}},
+        "Check that sidecar_app_app_env leaves the role's own variables alone",
+        r"sidecar_app_app_env = .* sets APP_PORT or WEB_CONCURRENCY, .* use sidecar_app_app_port and",
+    ),
+    Case(
+        "public-url-without-scheme",
+        {"sidecar_app_public_url": "hello.example.com"},
+        "Check that sidecar_app_public_url is an http or https URL",
+        r"sidecar_app_public_url = \Whello.example.com\W is not an http:// or https:// URL",
+    ),
+    # tasks/assert_users.yml
+    Case(
+        "no-users",
+        {"sidecar_app_users": []},
+        "Check that sidecar_app_users has a user",
+        r"sidecar_app_users is empty: give at least one user",
+    ),
+    Case(
+        "duplicate-users",
+        {"sidecar_app_users": [ADMIN, ADMIN]},
+        "Check that sidecar_app_users names each user once",
+        r"sidecar_app_users names a user twice \(users \Wadmin\W, \Wadmin\W\)",
+    ),
+    Case(
+        "user-name-with-colon",
+        {"sidecar_app_users": [ADMIN, {"name": "ad:min", "password": GOOD_PASSWORD}]},
+        "Check that the user names of sidecar_app_users fit an htpasswd file",
+        r"sidecar_app_users has the user names \Wad:min\W: use 1 to 64 letters",
+    ),
+    Case(
         "password-73-bytes",
         {"sidecar_app_users": [{"name": "admin", "password": "p" * 73}]},
-        "sidecar_app_users",
+        PASSWORDS,
+        PASSWORD_MESSAGE,
     ),
-    (
+    Case(
         "password-74-bytes-utf8",
         {"sidecar_app_users": [{"name": "admin", "password": "ä" * 37}]},
-        "sidecar_app_users",
+        PASSWORDS,
+        PASSWORD_MESSAGE,
     ),
-    ("no-users", {"sidecar_app_users": []}, "sidecar_app_users"),
-    ("duplicate-users", {"sidecar_app_users": [ADMIN, ADMIN]}, "sidecar_app_users"),
-    ("user-without-name", {"sidecar_app_users": [{"password": GOOD_PASSWORD}]}, "name"),
-    (
-        "user-name-with-colon",
-        {"sidecar_app_users": [{"name": "ad:min", "password": GOOD_PASSWORD}]},
-        "sidecar_app_users",
-    ),
-    ("unknown-platform", {"sidecar_app_platform": "docker"}, "sidecar_app_platform"),
-    ("unknown-state", {"sidecar_app_state": "gone"}, "sidecar_app_state"),
-    ("unknown-workload-kind", {"sidecar_app_workload_kind": "StatefulSet"}, "sidecar_app_workload_kind"),
-    (
+    # tasks/assert_platform.yml
+    Case(
         "deploymentconfig-on-podman",
         {"sidecar_app_workload_kind": "DeploymentConfig"},
-        "sidecar_app_workload_kind",
+        "Check that a DeploymentConfig is asked for only on OpenShift",
+        r"sidecar_app_workload_kind = \WDeploymentConfig\W exists only on OpenShift, not on podman",
     ),
-    (
+    Case(
         "cluster-build-on-kubernetes",
         {"sidecar_app_platform": "kubernetes", "sidecar_app_image_build": "cluster"},
-        "sidecar_app_image_build",
+        "Check that cluster builds are asked for only on OpenShift",
+        r"sidecar_app_image_build = \Wcluster\W needs OpenShift's BuildConfigs, which kubernetes does not",
     ),
-    (
+    Case(
+        "route-host-with-underscore",
+        IMAGES | {"sidecar_app_platform": "kubernetes", "sidecar_app_route_host": "hello_app.example.com"},
+        ROUTE_HOST,
+        r"sidecar_app_route_host = \Whello_app.example.com\W is not a DNS name: use lowercase",
+    ),
+    Case(
+        "rahti2-route-host-over-63-characters",
+        RAHTI2_PROJECT | {"sidecar_app_name": "a" * 40, "sidecar_app_namespace": "n" * 30},
+        ROUTE_HOST,
+        r"is not a DNS name: .* the CSC Rahti 2 default <name>-<namespace>.2.rahtiapp.fi needs a shorter",
+    ),
+    Case(
+        "node-port-on-clusterip-service",
+        IMAGES | {"sidecar_app_platform": "kubernetes", "sidecar_app_service_node_port": 30081},
+        "Check that sidecar_app_service_node_port is a node port of a NodePort or LoadBalancer Service",
+        r"sidecar_app_service_node_port = 30081 is not allowed with sidecar_app_service_type ClusterIP",
+    ),
+    # tasks/assert_images.yml
+    Case(
         "app-build-context-without-containerfile",
         {"sidecar_app_app_build_context": str(ROOT / "files")},
-        "sidecar_app_app_build_context",
+        "Check that the app's build context has a Containerfile",
+        r"sidecar_app_app_build_context = \S*/files\W is not allowed: "
+        r"use a directory with a Containerfile: your app's build context",
     ),
-    (
+    Case(
         "proxy-build-context-without-containerfile",
         {"sidecar_app_proxy_build_context": str(ROOT / "roles")},
-        "sidecar_app_proxy_build_context",
+        "Check that nginx's build context has a Containerfile",
+        r"sidecar_app_proxy_build_context = \S*/roles\W is not allowed: use a directory with a Containerfile",
     ),
-    ("negative-replicas", {"sidecar_app_replicas": -1}, "sidecar_app_replicas"),
-    ("zero-workers", {"sidecar_app_app_workers": 0}, "sidecar_app_app_workers"),
-    ("bcrypt-cost-too-low", {"sidecar_app_bcrypt_rounds": 4}, "sidecar_app_bcrypt_rounds"),
-    (
+    Case(
         "malformed-image-reference",
-        {**IMAGES, "sidecar_app_proxy_image": "Registry/UPPER case:tag"},
-        "sidecar_app_proxy_image",
+        IMAGES | {"sidecar_app_proxy_image": "Registry/UPPER case:tag"},
+        IMAGE_REFERENCE,
+        r"sidecar_app_proxy_image = \WRegistry/UPPER case:tag\W is not an image reference",
     ),
-    ("missing-image-reference", IMAGES, "sidecar_app_proxy_image"),
-    (
+    Case(
+        "missing-image-reference", IMAGES, IMAGE_REFERENCE, r"sidecar_app_proxy_image = \W\W is not an image"
+    ),
+    Case(
         "podman-build-for-cluster-without-registry",
         {"sidecar_app_platform": "kubernetes"},
-        "sidecar_app_registry",
+        "Check that podman-built images have a registry to go to on a cluster",
+        r"sidecar_app_registry = \W\W is not a registry and repository prefix, which podman builds for kub",
     ),
-    ("rahti2-without-csc-project", RAHTI2, "sidecar_app_csc_project"),
-    (
+    # tasks/assert_preset.yml
+    Case(
+        "rahti2-without-csc-project",
+        RAHTI2,
+        CSC_PROJECT,
+        r"sidecar_app_csc_project = \W\W is not a CSC project",
+    ),
+    Case(
         "rahti2-csc-project-not-a-number",
         RAHTI2 | {"sidecar_app_csc_project": "project_2001234"},
-        "sidecar_app_csc_project",
+        CSC_PROJECT,
+        r"sidecar_app_csc_project = \Wproject_2001234\W is not a CSC project number: .* digits only",
     ),
-    (
+    Case(
         "rahti2-on-podman",
-        RAHTI2 | {"sidecar_app_platform": "podman", "sidecar_app_csc_project": "2001234"},
-        "sidecar_app_platform",
+        RAHTI2_PROJECT | {"sidecar_app_platform": "podman"},
+        "Check that the platform is the preset's",
+        r"sidecar_app_platform = \Wpodman\W does not fit sidecar_app_platform_preset rahti2, .* use "
+        r"sidecar_app_platform openshift",
     ),
-    (
+    Case(
         "rahti2-limit-over-5-times-request",
-        RAHTI2
+        RAHTI2_PROJECT
         | {
-            "sidecar_app_csc_project": "2001234",
             "sidecar_app_app_resources": {
                 "requests": {"cpu": "50m", "memory": "64Mi"},
                 "limits": {"cpu": "500m", "memory": "192Mi"},
             },
         },
-        "sidecar_app_app_resources",
+        "Check that every container's limits are at most the preset's ratio to its requests",
+        r"sidecar_app_app_resources = .* has limits of 10.0 times its requests, .*maxLimitRequestRatio 5\)",
     ),
-    (
-        "rahti2-route-host-over-63-characters",
-        RAHTI2
-        | {
-            "sidecar_app_csc_project": "2001234",
-            "sidecar_app_name": "a" * 40,
-            "sidecar_app_namespace": "n" * 30,
-        },
-        "sidecar_app_route_host",
+    # meta/argument_specs.yml, checked by ansible-core itself
+    Case(
+        "port-not-a-number",
+        {"sidecar_app_publish_port": "http"},
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r"argument \Wsidecar_app_publish_port\W is of type str and we were unable to convert",
     ),
-    ("unknown-preset", {"sidecar_app_platform_preset": "rahti1"}, "sidecar_app_platform_preset"),
-    (
+    Case(
+        "unknown-platform",
+        {"sidecar_app_platform": "docker"},
+        ARGUMENT_SPEC,
+        SPEC_FAILED
+        + r"value of sidecar_app_platform must be one of: podman, openshift, kubernetes, got: doc",
+    ),
+    Case(
+        "unknown-state", {"sidecar_app_state": "gone"}, ARGUMENT_SPEC, r"value of sidecar_app_state must be"
+    ),
+    Case(
+        "unknown-workload-kind",
+        {"sidecar_app_workload_kind": "StatefulSet"},
+        ARGUMENT_SPEC,
+        r"value of sidecar_app_workload_kind must be one of: Deployment, DeploymentConfig",
+    ),
+    Case(
+        "unknown-preset",
+        {"sidecar_app_platform_preset": "rahti1"},
+        ARGUMENT_SPEC,
+        r"value of sidecar_app_platform_preset must be one of: , rahti2, got: rahti1",
+    ),
+    Case(
+        "user-without-name",
+        {"sidecar_app_users": [{"password": GOOD_PASSWORD}]},
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r"missing required arguments: name found in sidecar_app_users",
+    ),
+    Case(
+        "user-with-an-unknown-key",
+        {"sidecar_app_users": [ADMIN | {"passwd": GOOD_PASSWORD}]},
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r".*sidecar_app_users.*passwd\. Supported parameters include: name, password",
+    ),
+    Case(
         "resources-without-limits",
         {"sidecar_app_app_resources": {"requests": {"cpu": "50m", "memory": "64Mi"}}},
-        "sidecar_app_app_resources",
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r"missing required arguments: limits found in sidecar_app_app_resources",
+    ),
+    Case(
+        "verifier-limits-without-memory",
+        {
+            "sidecar_app_verifier_resources": {
+                "requests": {"cpu": "1", "memory": "32Mi"},
+                "limits": {"cpu": "1"},
+            }
+        },
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r"missing required arguments: memory found in sidecar_app_verifier_resources -> limits",
+    ),
+    Case(
+        "app-env-as-a-list",
+        {"sidecar_app_app_env": ["LOG_LEVEL=debug"]},
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r"argument \Wsidecar_app_app_env\W is of type list and we were unable to convert to",
     ),
 ]
 
 
-@pytest.mark.parametrize(("extra_vars", "variable"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_fails_before_any_change(extra_vars: dict[str, Any], variable: str, tmp_path: Path) -> None:
+def failed_task(stdout: str) -> str:
+    """The name of the task whose failure stopped the play, without the role's prefix."""
+    name = ""
+    for line in stdout.splitlines():
+        if FAILURE.match(line):
+            return name
+        header = TASK_HEADER.match(line)
+        if header:
+            name = header["name"]
+    return ""
+
+
+def named_asserts() -> set[str]:
+    return {task["name"] for path in TASKS.glob("assert_*.yml") for task in yaml.safe_load(path.read_text())}
+
+
+def test_every_named_assert_has_a_case() -> None:
+    assert {case.rule for case in CASES} - {ARGUMENT_SPEC} == named_asserts()
+
+
+def test_validate_runs_every_assert_file() -> None:
+    tasks = yaml.safe_load((TASKS / "validate.yml").read_text())
+    imported = {task["ansible.builtin.import_tasks"] for task in tasks}
+    assert imported == {path.name for path in TASKS.glob("assert_*.yml")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_fails_before_any_change(case: Case, tmp_path: Path) -> None:
     name = "bad-input-probe"
     state_dir, password_dir = tmp_path / "state", tmp_path / "passwords"
     all_vars = {
@@ -140,7 +360,7 @@ def test_bad_input_fails_before_any_change(extra_vars: dict[str, Any], variable:
         "sidecar_app_state_dir": str(state_dir),
         "sidecar_app_password_dir": str(password_dir),
         "sidecar_app_users": [ADMIN],
-        **extra_vars,
+        **case.extra_vars,
     }
     result = subprocess.run(
         [ANSIBLE_PLAYBOOK, "playbooks/deploy.yml", "-e", json.dumps(all_vars)],
@@ -152,7 +372,10 @@ def test_bad_input_fails_before_any_change(extra_vars: dict[str, Any], variable:
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
-    assert variable in output
+    failed = failed_task(result.stdout)
+    expected = failed.startswith(ARGUMENT_SPEC) if case.rule == ARGUMENT_SPEC else failed == case.rule
+    assert expected, f"stopped by {failed!r}\n{output[-3000:]}"
+    assert re.search(case.message, " ".join(output.split())), output[-3000:]
     assert re.search(r"changed=0\s", output), output[-3000:]
     assert not state_dir.exists()
     assert not password_dir.exists()
