@@ -7,20 +7,17 @@ check of meta/argument_specs.yml (types and shapes). Every assert has a case.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 import yaml
+from playbook_runs import play
+from repository import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TASKS = ROOT / "roles" / "sidecar_app" / "tasks"
-ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 GOOD_PASSWORD = "a-good-password"
 ADMIN = {"name": "admin", "password": GOOD_PASSWORD}
 IMAGES = {"sidecar_app_image_build": "none", "sidecar_app_app_image": "registry.example.com/a/app:1"}
@@ -258,6 +255,13 @@ CASES: list[Case] = [
         "Check that every container's limits are at most the preset's ratio to its requests",
         r"sidecar_app_app_resources = .* has limits of 10.0 times its requests, .*maxLimitRequestRatio 5\)",
     ),
+    Case(
+        "render-dir-on-deploy",
+        {"sidecar_app_platform": "openshift", "sidecar_app_render_dir": "render"},
+        "Check that no render directory is given, as this entry point applies",
+        r"sidecar_app_render_dir = \Wrender\W is for rendering, and this entry point deploys: "
+        r"run playbooks/render.yml",
+    ),
     # meta/argument_specs.yml, checked by ansible-core itself
     Case(
         "port-not-a-number",
@@ -338,7 +342,10 @@ def failed_task(stdout: str) -> str:
 
 
 def named_asserts() -> set[str]:
-    return {task["name"] for path in TASKS.glob("assert_*.yml") for task in yaml.safe_load(path.read_text())}
+    """The asserts of tasks/assert_*.yml, and the deploy entry point's own."""
+    rules = {task["name"] for path in TASKS.glob("assert_*.yml") for task in yaml.safe_load(path.read_text())}
+    main = yaml.safe_load((TASKS / "main.yml").read_text())
+    return rules | {task["name"] for task in main if "ansible.builtin.assert" in task}
 
 
 def test_every_named_assert_has_a_case() -> None:
@@ -362,17 +369,8 @@ def test_bad_input_fails_before_any_change(case: Case, tmp_path: Path) -> None:
         "sidecar_app_users": [ADMIN],
         **case.extra_vars,
     }
-    result = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "playbooks/deploy.yml", "-e", json.dumps(all_vars)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
-    failed = failed_task(result.stdout)
+    output = play("playbooks/deploy.yml", extra_vars=all_vars).must_fail()
+    failed = failed_task(output)
     expected = failed.startswith(ARGUMENT_SPEC) if case.rule == ARGUMENT_SPEC else failed == case.rule
     assert expected, f"stopped by {failed!r}\n{output[-3000:]}"
     assert re.search(case.message, " ".join(output.split())), output[-3000:]
