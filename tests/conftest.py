@@ -17,8 +17,15 @@ The two runs go in parallel, each host with its own state directory and fake clu
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
+
+# pyproject.toml puts tests/ on the import path; `ansible-test units` runs pytest with a
+# configuration of its own and still loads this file, as the parent of tests/unit.
+sys.path.insert(0, str(Path(__file__).parent))
+
 from combinations import APPLIED_TO_FAKE, COMBINATIONS, OBJECT_SETS, RENDERED, RENDERED_ONLY
 from fake_cluster_runs import FAKE_CLUSTER_FIRST, load_calls
 from playbook_runs import inventory, start
