@@ -151,7 +151,7 @@ collection: setup compat
 	pytest -m collection tests/consumer --durations=0
 
 # Two workers (pytest-xdist): the tests on the local cluster, which mostly wait for it, go to one
-# worker; those sharing the role's rendered object sets to one (tests/conftest.py groups them);
+# worker; those sharing the role's rendered object sets to one (each module names its group);
 # the rest to whichever is free.
 unit: setup
 	pytest tests --numprocesses 2 --dist loadgroup

@@ -91,15 +91,3 @@ def object_set(request: pytest.FixtureRequest, object_sets: dict[str, ObjectSet]
 def render(request: pytest.FixtureRequest, object_sets: dict[str, ObjectSet]) -> ObjectSet:
     """One rendered set, with its directory; tests taking it run once per rendered combination."""
     return object_sets[f"rendered/{request.param}"]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for `make unit`'s two workers (pytest-xdist --dist loadgroup): the tests on the
-    local cluster one after the other on one worker (they share the cluster, and one stops and
-    starts it), and the tests of the object sets on one worker, so that the session fixture that
-    makes them runs once."""
-    for item in items:
-        if "tests/cluster/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("local-cluster"))
-        elif "object_sets" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("object-sets"))
