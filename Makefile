@@ -150,11 +150,8 @@ collection: setup compat
 	nox --sessions sanity units importer
 	pytest -m collection tests/consumer --durations=0
 
-# Two workers (pytest-xdist): the tests on the local cluster, which mostly wait for it, go to one
-# worker; those sharing the role's rendered object sets to one (each module names its group);
-# the rest to whichever is free.
 unit: setup
-	pytest tests --numprocesses 2 --dist loadgroup
+	pytest tests
 
 # Measures, prints numbers, asserts nothing (see BENCHMARKS.md). Redeploys the local deployment.
 bench: setup

@@ -25,10 +25,6 @@ from manifest_schemas import SCHEMAS, errors, schema_path, validator
 from playbook_runs import PASSWORD, play
 from role_objects import ObjectSet, load_objects
 
-# make unit's two workers (pytest-xdist --dist loadgroup): the tests of the object sets on one
-# worker, so that the session fixture that makes them runs once.
-pytestmark = pytest.mark.xdist_group("object-sets")
-
 # What the generator (openapi2jsonschema) writes: the unversioned "latest draft" URI, which
 # jsonschema maps to no draft of its own.
 SCHEMA_URI = "http://json-schema.org/schema#"

@@ -22,10 +22,6 @@ from typing import Any
 import pytest
 from fake_cluster_runs import INPUTS, Run, call_of, deploy, fake_cluster_plugin, seed
 
-# make unit's two workers (pytest-xdist --dist loadgroup): the tests of the object sets on one
-# worker, so that the session fixture that makes them runs once.
-pytestmark = pytest.mark.xdist_group("object-sets")
-
 TUTORIAL = "python-and-sidecar"
 NAMESPACE = "my-tutorial"
 OWN_SWITCH_NAMESPACE = "switching"

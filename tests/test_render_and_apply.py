@@ -24,10 +24,6 @@ from combinations import APPLIED_TO_FAKE, RENDERED
 from playbook_runs import PASSWORD
 from role_objects import ObjectSet
 
-# make unit's two workers (pytest-xdist --dist loadgroup): the tests of the object sets on one
-# worker, so that the session fixture that makes them runs once.
-pytestmark = pytest.mark.xdist_group("object-sets")
-
 SERVER_SIDE_APPLY = {"field_manager": "authproxy-sidecar", "force_conflicts": True}
 
 

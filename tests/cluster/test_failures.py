@@ -29,10 +29,6 @@ from .local_cluster import (
     wait_for_status,
 )
 
-# make unit's two workers (pytest-xdist --dist loadgroup): the cluster's tests one after the other
-# on one worker; they share the cluster, and one stops and starts it.
-pytestmark = pytest.mark.xdist_group("local-cluster")
-
 PASSWORD = "right password 1"
 # What leads to the pods is made and waited for whether or not pods run: the tests of those
 # messages spare the rollout.

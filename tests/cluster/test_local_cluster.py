@@ -14,10 +14,6 @@ import yaml
 
 from .local_cluster import Cluster, cluster_dir, cluster_script
 
-# make unit's two workers (pytest-xdist --dist loadgroup): the cluster's tests one after the other
-# on one worker; they share the cluster, and one stops and starts it.
-pytestmark = pytest.mark.xdist_group("local-cluster")
-
 NAMESPACE_ADMIN = "authproxy-tenant"
 
 INVALID_ROUTE = {

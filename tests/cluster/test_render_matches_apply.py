@@ -15,10 +15,6 @@ import yaml
 
 from .local_cluster import Cluster, node_port_inputs, run_playbook
 
-# make unit's two workers (pytest-xdist --dist loadgroup): the cluster's tests one after the other
-# on one worker; they share the cluster, and one stops and starts it.
-pytestmark = pytest.mark.xdist_group("local-cluster")
-
 PLATFORMS = {
     "kubernetes": {},
     # A Kubernetes API server serving OpenShift's Route CRD: the Route is applied and compared
