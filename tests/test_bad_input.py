@@ -341,21 +341,35 @@ def failed_task(stdout: str) -> str:
     return ""
 
 
+DEPLOY_ENTRY_ASSERTS = "assert_deploy_entry.yml"
+
+
 def named_asserts() -> set[str]:
-    """The asserts of tasks/assert_*.yml, and the deploy entry point's own."""
-    rules = {task["name"] for path in TASKS.glob("assert_*.yml") for task in yaml.safe_load(path.read_text())}
-    main = yaml.safe_load((TASKS / "main.yml").read_text())
-    return rules | {task["name"] for task in main if "ansible.builtin.assert" in task}
+    """The asserts of tasks/assert_*.yml."""
+    return {task["name"] for path in TASKS.glob("assert_*.yml") for task in yaml.safe_load(path.read_text())}
 
 
 def test_every_named_assert_has_a_case() -> None:
     assert {case.rule for case in CASES} - {ARGUMENT_SPEC} == named_asserts()
 
 
-def test_validate_runs_every_assert_file() -> None:
-    tasks = yaml.safe_load((TASKS / "validate.yml").read_text())
-    imported = {task["ansible.builtin.import_tasks"] for task in tasks}
-    assert imported == {path.name for path in TASKS.glob("assert_*.yml")}
+def imported_files(tasks_file: str) -> set[str]:
+    return {
+        task["ansible.builtin.import_tasks"]
+        for task in yaml.safe_load((TASKS / tasks_file).read_text())
+        if "ansible.builtin.import_tasks" in task
+    }
+
+
+def test_validate_runs_every_shared_assert_file() -> None:
+    assert imported_files("validate.yml") == {path.name for path in TASKS.glob("assert_*.yml")} - {
+        DEPLOY_ENTRY_ASSERTS
+    }
+
+
+def test_only_the_deploy_entry_point_refuses_a_render_directory() -> None:
+    assert DEPLOY_ENTRY_ASSERTS in imported_files("main.yml")
+    assert DEPLOY_ENTRY_ASSERTS not in imported_files("render.yml") | imported_files("verify_only.yml")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
