@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import socket
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -113,3 +114,46 @@ def test_anything_but_the_right_credentials_is_refused(
 def test_without_an_htpasswd_file_nobody_is_let_in(verifier: ModuleType) -> None:
     assert verifier.authenticated_user(basic("admin", "right")) is None
     assert verifier.STATS.snapshot()["hashes_checked"] == 0
+
+
+def test_a_new_header_sent_by_many_requests_at_once_is_checked_with_bcrypt_once(
+    verifier: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nginx holds no request back while the first asks (no proxy_cache_lock): they all arrive."""
+    write_htpasswd(tmp_path / "htpasswd", admin="right")
+    looked_up = threading.Semaphore(0)
+    look_up = verifier.VERIFIED.user
+
+    def counted_look_up(*args: object) -> str | None:
+        looked_up.release()
+        return look_up(*args)
+
+    monkeypatch.setattr(verifier.VERIFIED, "user", counted_look_up)
+    users: list[str | None] = []
+    threads = [
+        threading.Thread(target=lambda: users.append(verifier.authenticated_user(basic("admin", "right"))))
+        for _number in range(8)
+    ]
+    with verifier.HASHING:  # as while another request's bcrypt runs
+        for thread in threads:
+            thread.start()
+        for _thread in threads:  # each has looked for the header and not found it
+            assert looked_up.acquire(timeout=10)
+    for thread in threads:
+        thread.join()
+    assert users == ["admin"] * 8
+    assert verifier.STATS.snapshot()["hashes_checked"] == 1
+
+
+def test_the_listening_queue_holds_a_burst_of_connections_not_accepted_yet(verifier: ModuleType) -> None:
+    """A full queue drops a connection, whose client retries a second later."""
+    server = verifier.Server(("127.0.0.1", 0), verifier.Handler)  # listens, accepts nothing
+    connections = []
+    try:
+        for _number in range(100):
+            connections.append(socket.create_connection(server.server_address, timeout=3))
+    finally:
+        for connection in connections:
+            connection.close()
+        server.server_close()
+    assert len(connections) == 100
