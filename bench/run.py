@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,29 @@ DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
 REPETITIONS = int(os.environ.get("BENCH_REPETITIONS", "3"))
 CONNECTIONS = (10, 50)
 BCRYPT_ROUNDS = 10
+# An upstream that answers in microseconds (nginx's own `return`), so that what the auth layer
+# costs is not hidden behind the app's milliseconds. Listens on 127.0.0.1 in the pod.
+FAST_UPSTREAM_PORT = 8095
+FAST_UPSTREAM_CONFIG = f"""\
+worker_processes 1;
+error_log stderr warn;
+pid /tmp/nginx.pid;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path /tmp/client_body;
+    proxy_temp_path /tmp/proxy;
+    fastcgi_temp_path /tmp/fastcgi;
+    uwsgi_temp_path /tmp/uwsgi;
+    scgi_temp_path /tmp/scgi;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{FAST_UPSTREAM_PORT};
+        location / {{ default_type text/plain; return 200 "Hello World"; }}
+    }}
+}}
+"""
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,21 @@ class Configuration:
     variant: str = ""  # the throwaway nginx it needs (variant_config), if any
     flood: bool = False  # 10 more connections send wrong passwords meanwhile
 
+    @property
+    def auth(self) -> str:
+        """How the variant authenticates: none, basic, steady or sidecar (as deployed)."""
+        return self.variant.removeprefix("fast-")
+
+    @property
+    def fast_upstream(self) -> bool:
+        return self.variant.startswith("fast-")
+
+    def nginx_container(self, name: str) -> str | None:
+        """The nginx container that serves it, whose CPU time is measured."""
+        if self.variant:
+            return f"bench-{self.variant}"
+        return None if self.label == "app alone" else f"{name}-proxy"
+
 
 def configurations(role: dict[str, Any]) -> list[Configuration]:
     """Everything measured, in the order shown."""
@@ -54,6 +93,8 @@ def configurations(role: dict[str, Any]) -> list[Configuration]:
         Configuration("sidecar", sidecar),
         Configuration("sidecar, wrong-password flood", sidecar, flood=True),
         Configuration("sidecar, no expiry (steady)", 8093, variant="steady"),
+        Configuration("fast upstream, no auth", 8096, credentials=False, variant="fast-none"),
+        Configuration("fast upstream, sidecar", 8097, variant="fast-sidecar"),
     ]
 
 
@@ -63,6 +104,12 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int
+    nginx_cpu_s: float = math.nan  # CPU time its nginx container used during the run
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.nginx_cpu_s / self.requests * 1e6 if self.requests else math.nan
 
 
 def run(*args: str, **kwargs: object) -> str:
@@ -130,12 +177,13 @@ def wrk(netns_pid: str, port: int, connections: int, header: str | None, script:
     if script:
         command += ["-s", script]
     out = run(*command, f"http://127.0.0.1:{port}/")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50, p99 = (milliseconds(match.group(1)) if match else math.nan for match in latencies(out))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)
-    return Result(rps, p50, p99, errors)
+    return Result(rps, p50, p99, errors, requests)
 
 
 def latencies(out: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
@@ -145,6 +193,18 @@ def latencies(out: str) -> tuple[re.Match[str] | None, re.Match[str] | None]:
 
 def container_pids(container: str) -> list[str]:
     return run("podman", "top", container, "hpid").split()[1:]
+
+
+def cpu_seconds(pids: list[str]) -> float:
+    """User and system CPU time of these processes so far (utime and stime in /proc/PID/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pids: list[str]) -> int:
@@ -174,11 +234,20 @@ class PeakMemory(threading.Thread):
                 self.peak[component] = max(self.peak[component], rss_kib(pids))
 
 
-def variant_config(config: str, deployed_port: int, port: int, auth: str) -> str:
-    """The deployed nginx.conf with another port and authentication, for comparison only."""
+def variant_config(
+    config: str, deployed_port: int, port: int, auth: str, upstream: tuple[int, int] | None = None
+) -> str:
+    """The deployed nginx.conf with another port and authentication, and with upstream =
+    (app port, other port) in front of another upstream, for comparison only."""
     listen = f"listen {deployed_port} default_server;"
     assert listen in config, f"the deployed nginx.conf does not {listen}"
     config = config.replace(listen, f"listen {port} default_server;")
+    if upstream:
+        app = "server 127.0.0.1:{} max_fails=0;"
+        assert app.format(upstream[0]) in config, "the deployed nginx.conf has no app upstream"
+        config = config.replace(app.format(upstream[0]), app.format(upstream[1]))
+    if auth == "sidecar":
+        return config
     auth_lines = (
         "        auth_request /_auth;\n        auth_request_set $auth_user $upstream_http_x_auth_user;\n"
     )
@@ -200,19 +269,28 @@ def variant_config(config: str, deployed_port: int, port: int, auth: str) -> str
 
 
 def start_variant(role: dict[str, Any], image: str, config_dir: Path, variant: Configuration) -> None:
-    """A container of the proxy image beside the deployed nginx, run as the role runs that one:
-    its user and /tmp from the role, its limits as podman has them."""
+    """A container of the proxy image beside the deployed nginx, run as the role runs that one."""
     name = role["name"]
-    memory, nano_cpus = run(
-        "podman", "inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", f"{name}-proxy"
-    ).split()  # fmt: skip
-    config_file = config_dir / f"{variant.variant}.conf"
     deployed = run("podman", "exec", f"{name}-proxy", "cat", "/etc/nginx/nginx.conf")
-    config_file.write_text(variant_config(deployed, int(role["proxy_port"]), variant.port, variant.variant))
+    upstream = (int(role["app_port"]), FAST_UPSTREAM_PORT) if variant.fast_upstream else None
+    config = variant_config(deployed, int(role["proxy_port"]), variant.port, variant.auth, upstream)
+    start_nginx(role, image, config_dir, variant.variant, config, limits_of=f"{name}-proxy")
+
+
+def start_nginx(
+    role: dict[str, Any], image: str, config_dir: Path, variant: str, config: str, limits_of: str
+) -> None:
+    """nginx of the proxy image as container bench-VARIANT of the pod, with this nginx.conf, the
+    user, /tmp and flags the role gives the deployed nginx, and the limits of container limits_of."""
+    memory, nano_cpus = run(
+        "podman", "inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", limits_of
+    ).split()  # fmt: skip
+    config_file = config_dir / f"{variant}.conf"
+    config_file.write_text(config)
     config_file.chmod(0o644)
-    run("podman", "rm", "--force", f"bench-{variant.variant}")
+    run("podman", "rm", "--force", f"bench-{variant}")
     run(
-        "podman", "run", "--detach", "--pod", name, "--name", f"bench-{variant.variant}",
+        "podman", "run", "--detach", "--pod", role["name"], "--name", f"bench-{variant}",
         "--user", f"{role['uid']}:0", "--read-only", "--tmpfs", f"/tmp:{role['tmpfs']}", "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges", "--memory", memory, "--cpus", str(int(nano_cpus) / 1e9),
         "--volume", f"{config_file}:/etc/nginx/nginx.conf:ro",
@@ -239,18 +317,20 @@ def main() -> None:
 
     results: dict[tuple[str, int], list[Result]] = {}
     memory = {"proxy": 0, "verifier": 0}
+    containers = [f"bench-{variant.variant}" for variant in variants] + ["bench-fast-upstream"]
     with tempfile.TemporaryDirectory() as config_dir:
+        # The app's limits: it stands in for the app.
+        start_nginx(role, image, Path(config_dir), "fast-upstream", FAST_UPSTREAM_CONFIG, f"{name}-app")
         for variant in variants:
             start_variant(role, image, Path(config_dir), variant)
         time.sleep(2)
-        for variant in variants:
-            container = f"bench-{variant.variant}"
+        for container in containers:
             state = run("podman", "inspect", "--format", "{{.State.Running}}", container).strip()
             if state != "true":
                 logs = subprocess.run(
                     ["podman", "logs", container], capture_output=True, text=True, check=False
                 )
-                sys.exit(f"the {variant.variant} variant did not start:\n{logs.stdout}{logs.stderr}")
+                sys.exit(f"{container} did not start:\n{logs.stdout}{logs.stderr}")
         try:
             for repetition in range(1, REPETITIONS + 1):
                 print(f"repetition {repetition}/{REPETITIONS} ...", flush=True)
@@ -270,7 +350,11 @@ def main() -> None:
                             )
                             flood.start()
                         auth = header if configuration.credentials else None
+                        nginx = configuration.nginx_container(name)
+                        nginx_pids = container_pids(nginx) if nginx else []
+                        cpu_before = cpu_seconds(nginx_pids)
                         result = wrk(netns_pid, configuration.port, connections, auth)
+                        result.nginx_cpu_s = cpu_seconds(nginx_pids) - cpu_before if nginx else math.nan
                         if flood:
                             flood.join()
                         if sampler:
@@ -280,24 +364,27 @@ def main() -> None:
                         results.setdefault((configuration.label, connections), []).append(result)
                         print(f"  {configuration.label}, {connections} conns: {result}", flush=True)
         finally:
-            for variant in variants:
-                subprocess.run(
-                    ["podman", "rm", "--force", f"bench-{variant.variant}"], capture_output=True, check=False
-                )
+            for container in containers:
+                subprocess.run(["podman", "rm", "--force", container], capture_output=True, check=False)
 
     def median(label: str, connections: int, field: str) -> float:
         return statistics.median(getattr(r, field) for r in results[(label, connections)])
 
     print()
-    columns = ("conns", 5), ("req/s", 9), ("p50 ms", 8), ("p99 ms", 8), ("errors", 7), ("vs no auth", 10)
+    columns = (
+        ("conns", 5), ("req/s", 9), ("p50 ms", 8), ("p99 ms", 8), ("errors", 7), ("vs no auth", 10),
+        ("nginx CPU us/req", 16),
+    )  # fmt: skip
     print(f"{'configuration':32} " + " ".join(f"{title:>{width}}" for title, width in columns))
     for (label, connections), runs in results.items():
         rps = median(label, connections, "rps")
-        ratio = rps / median("nginx, no auth", connections, "rps")
+        no_auth = "fast upstream, no auth" if label.startswith("fast upstream") else "nginx, no auth"
+        ratio = rps / median(no_auth, connections, "rps")
         errors = sum(r.errors for r in runs)
         print(
             f"{label:32} {connections:>5} {rps:>9.0f} {median(label, connections, 'p50_ms'):>8.2f} "
-            f"{median(label, connections, 'p99_ms'):>8.2f} {errors:>7} {ratio:>10.2f}"
+            f"{median(label, connections, 'p99_ms'):>8.2f} {errors:>7} {ratio:>10.2f} "
+            f"{median(label, connections, 'cpu_us_per_request'):>16.1f}"
         )
     print()
     for connections in CONNECTIONS:
@@ -317,13 +404,27 @@ def main() -> None:
         for n, i in (("app", app_image), ("proxy", image))
     }
     print(f"make deploy: cold {cold:.1f} s (images built), warm {warm:.1f} s (nothing changed)")
-    print(f"image sizes: app {sizes['app']:.0f} MB, proxy (nginx + verifier) {sizes['proxy']:.0f} MB")
+    print(f"image MB: app={sizes['app']:.0f} proxy={sizes['proxy']:.0f}")
     print(
         f"peak resident memory under load: nginx {memory['proxy'] / 1024:.1f} MiB, "
         f"verifier {memory['verifier'] / 1024:.1f} MiB"
     )
-    ratios = {c: median("sidecar", c, "rps") / median("nginx, no auth", c, "rps") for c in CONNECTIONS}
-    print(f"ratio sidecar/no-auth: c10={ratios[10]:.2f} c50={ratios[50]:.2f}")
+
+    def per_connections(compute: Callable[[int], float], digits: int = 2) -> str:
+        return " ".join(f"c{c}={compute(c):.{digits}f}" for c in CONNECTIONS)
+
+    def ratio(field: str, label: str, other: str) -> Callable[[int], float]:
+        return lambda c: median(label, c, field) / median(other, c, field)
+
+    def difference(field: str, label: str, other: str) -> Callable[[int], float]:
+        return lambda c: median(label, c, field) - median(other, c, field)
+
+    print(f"p99 sidecar/no-auth: {per_connections(ratio('p99_ms', 'sidecar', 'nginx, no auth'))}")
+    fast_ratio = ratio("rps", "fast upstream, sidecar", "fast upstream, no auth")
+    print(f"fast upstream ratio sidecar/no-auth: {per_connections(fast_ratio)}")
+    cpu_cost = difference("cpu_us_per_request", "fast upstream, sidecar", "fast upstream, no auth")
+    print(f"fast upstream auth cost us: {per_connections(cpu_cost, digits=0)}")
+    print(f"ratio sidecar/no-auth: {per_connections(ratio('rps', 'sidecar', 'nginx, no auth'))}")
 
 
 if __name__ == "__main__":

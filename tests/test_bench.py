@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import yaml
@@ -32,7 +34,11 @@ def test_each_configuration_is_measured_once_and_each_variant_on_a_port_of_its_o
     ports = [configuration.port for configuration in variants]
     assert len(set(ports)) == len(ports)
     assert not set(ports) & set(role.values())
-    assert {configuration.variant for configuration in variants} == {"none", "basic", "steady"}
+    assert {configuration.variant for configuration in variants} == {
+        "none", "basic", "steady", "fast-none", "fast-sidecar"
+    }  # fmt: skip
+    assert bench.FAST_UPSTREAM_PORT not in ports + list(role.values())
+    assert f"listen 127.0.0.1:{bench.FAST_UPSTREAM_PORT};" in bench.FAST_UPSTREAM_CONFIG
 
 
 def test_a_variant_listens_on_its_port_instead_of_the_deployed_one() -> None:
@@ -45,3 +51,25 @@ def test_a_variant_listens_on_its_port_instead_of_the_deployed_one() -> None:
     assert "listen 8091 default_server;" in config
     assert "8081" not in config
     assert "auth_request" not in config
+
+
+def test_a_fast_upstream_variant_keeps_the_auth_and_proxies_to_the_fast_upstream() -> None:
+    deployed = (
+        "    upstream app {\n        server 127.0.0.1:8080 max_fails=0;\n    }\n"
+        "    server {\n        listen 8081 default_server;\n"
+        "        auth_request /_auth;\n"
+        "        auth_request_set $auth_user $upstream_http_x_auth_user;\n    }\n"
+    )
+    config = bench.variant_config(deployed, 8081, 8097, "sidecar", upstream=(8080, bench.FAST_UPSTREAM_PORT))
+    assert f"server 127.0.0.1:{bench.FAST_UPSTREAM_PORT} max_fails=0;" in config
+    assert "8080" not in config
+    assert "auth_request /_auth;" in config
+    assert "listen 8097 default_server;" in config
+
+
+def test_cpu_time_is_read_for_the_processes_given() -> None:
+    busy_until = time.process_time() + 0.2
+    while time.process_time() < busy_until:
+        pass
+    assert bench.cpu_seconds([str(os.getpid())]) >= 0.2
+    assert bench.cpu_seconds(["999999999"]) == 0
