@@ -23,7 +23,7 @@ LOCAL_KUBECONFIG := $(LOCAL_CLUSTER_DIR)/kubeconfig
 LOCAL_REGISTRY := 127.0.0.1:5000
 
 .PHONY: help setup deploy verify teardown test lint compat collection unit molecule molecule-clusters \
-	molecule-local-cluster cluster cluster-build-background cluster-down render bench clean
+	molecule-local-cluster cluster cluster-build-background cluster-down render bench bench-cluster clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -36,7 +36,8 @@ help:
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
-	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~8 min)"
+	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min)"
+	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
 setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk
 
@@ -156,6 +157,10 @@ unit: setup
 # Measures, prints numbers, asserts nothing (see BENCHMARKS.md). Redeploys the local deployment.
 bench: setup
 	$(VENV)/bin/python bench/run.py
+
+# The role on the local cluster, timed (make cluster first).
+bench-cluster: setup
+	$(VENV)/bin/python bench/cluster.py
 
 # The suite ends with pytest, so its summary line closes the output.
 # The tests of the local cluster fail, rather than skip, when it does not run.
