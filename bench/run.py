@@ -199,22 +199,30 @@ def variant_config(config: str, deployed_port: int, port: int, auth: str) -> str
     return re.sub(r"proxy_cache_valid 200 401 \d+s;", "proxy_cache_valid 200 401 3600s;", config)
 
 
-def start_variant(role: dict[str, Any], image: str, config_dir: Path, variant: Configuration) -> None:
-    """A container of the proxy image beside the deployed nginx, run as the role runs that one:
-    its user and /tmp from the role, its limits as podman has them."""
+def sandbox(role: dict[str, Any]) -> list[str]:
+    """podman run's options for a container beside the deployed nginx, run as the role runs that
+    one: in its pod, its user and /tmp from the role, its limits as podman has them."""
     name = role["name"]
     memory, nano_cpus = run(
         "podman", "inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", f"{name}-proxy"
     ).split()  # fmt: skip
+    return [
+        "--pod", name, "--user", f"{role['uid']}:0", "--read-only", "--tmpfs", f"/tmp:{role['tmpfs']}",
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--memory", memory,
+        "--cpus", str(int(nano_cpus) / 1e9),
+    ]  # fmt: skip
+
+
+def start_variant(role: dict[str, Any], image: str, config_dir: Path, variant: Configuration) -> None:
+    """A container of the proxy image beside the deployed nginx, with another nginx.conf."""
+    name = role["name"]
     config_file = config_dir / f"{variant.variant}.conf"
     deployed = run("podman", "exec", f"{name}-proxy", "cat", "/etc/nginx/nginx.conf")
     config_file.write_text(variant_config(deployed, int(role["proxy_port"]), variant.port, variant.variant))
     config_file.chmod(0o644)
     run("podman", "rm", "--force", f"bench-{variant.variant}")
     run(
-        "podman", "run", "--detach", "--pod", name, "--name", f"bench-{variant.variant}",
-        "--user", f"{role['uid']}:0", "--read-only", "--tmpfs", f"/tmp:{role['tmpfs']}", "--cap-drop", "ALL",
-        "--security-opt", "no-new-privileges", "--memory", memory, "--cpus", str(int(nano_cpus) / 1e9),
+        "podman", "run", "--detach", *sandbox(role), "--name", f"bench-{variant.variant}",
         "--volume", f"{config_file}:/etc/nginx/nginx.conf:ro",
         "--volume", f"{role['state_dir']}/auth:/etc/nginx/auth:ro",
         image,
