@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import oauth2_proxy
+
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = ROOT / "roles/sidecar_app"
 DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
@@ -40,6 +42,7 @@ class Configuration:
     label: str
     port: int
     credentials: bool = True  # sends the right password
+    cookie: bool = False  # sends oauth2-proxy's session cookie
     variant: str = ""  # the throwaway nginx it needs (variant_config), if any
     flood: bool = False  # 10 more connections send wrong passwords meanwhile
 
@@ -54,6 +57,18 @@ def configurations(role: dict[str, Any]) -> list[Configuration]:
         Configuration("sidecar", sidecar),
         Configuration("sidecar, wrong-password flood", sidecar, flood=True),
         Configuration("sidecar, no expiry (steady)", 8093, variant="steady"),
+        *oauth2_proxy_configurations(),
+    ]
+
+
+def oauth2_proxy_configurations() -> list[Configuration]:
+    basic, cookie, port = oauth2_proxy.BASIC, oauth2_proxy.COOKIE, oauth2_proxy.PORT
+    flood = oauth2_proxy.FLOOD
+    return [
+        Configuration(basic, port),
+        Configuration(basic + flood, port, flood=True),
+        Configuration(cookie, port, credentials=False, cookie=True),
+        Configuration(cookie + flood, port, credentials=False, cookie=True, flood=True),
     ]
 
 
@@ -78,6 +93,7 @@ ROLE_VALUES = {
     "proxy_port": "__sidecar_app_proxy_port",
     "uid": "sidecar_app_podman_uid",
     "tmpfs": "__sidecar_app_podman_tmpfs_options['proxy-tmp']",
+    "base_image": "sidecar_app_base_image",
 }
 
 
@@ -122,11 +138,20 @@ def milliseconds(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(netns_pid: str, port: int, connections: int, header: str | None, script: str | None = None) -> Result:
+def wrk(
+    netns_pid: str,
+    port: int,
+    connections: int,
+    header: str | None,
+    script: str | None = None,
+    cookie: str = "",
+) -> Result:
     command = ["nsenter", "--target", netns_pid, "--net", "wrk", "-t2", f"-c{connections}", f"-d{DURATION}s"]
     command += ["--latency", "--timeout", "10s"]
     if header:
         command += ["-H", f"Authorization: {header}"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
     if script:
         command += ["-s", script]
     out = run(*command, f"http://127.0.0.1:{port}/")
@@ -233,6 +258,7 @@ def main() -> None:
     role = role_values()
     name, measured = role["name"], configurations(role)
     variants = [configuration for configuration in measured if configuration.variant]
+    oauth2_proxy_image = oauth2_proxy.build_image(role["base_image"])
     print("Redeploying the local deployment: make teardown, make deploy (cold), make deploy (warm) ...")
     timed_make("teardown")
     cold = timed_make("deploy", f"-e sidecar_app_bcrypt_rounds={BCRYPT_ROUNDS}")
@@ -250,6 +276,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as config_dir:
         for variant in variants:
             start_variant(role, image, Path(config_dir), variant)
+        oauth2_proxy.start(
+            oauth2_proxy_image, sandbox(role), role["state_dir"], int(role["app_port"]), Path(config_dir)
+        )
         time.sleep(2)
         for variant in variants:
             container = f"bench-{variant.variant}"
@@ -260,6 +289,7 @@ def main() -> None:
                 )
                 sys.exit(f"the {variant.variant} variant did not start:\n{logs.stdout}{logs.stderr}")
         try:
+            cookie = oauth2_proxy.sign_in(netns_pid, "admin", password)
             for repetition in range(1, REPETITIONS + 1):
                 print(f"repetition {repetition}/{REPETITIONS} ...", flush=True)
                 for configuration in measured:
@@ -278,9 +308,12 @@ def main() -> None:
                             )
                             flood.start()
                         auth = header if configuration.credentials else None
-                        result = wrk(netns_pid, configuration.port, connections, auth)
+                        session = cookie if configuration.cookie else ""
+                        result = wrk(netns_pid, configuration.port, connections, auth, cookie=session)
                         if flood:
                             flood.join()
+                        if configuration.port == oauth2_proxy.PORT:
+                            oauth2_proxy.settle()
                         if sampler:
                             sampler.done.set()
                             sampler.join()
@@ -292,19 +325,22 @@ def main() -> None:
                 subprocess.run(
                     ["podman", "rm", "--force", f"bench-{variant.variant}"], capture_output=True, check=False
                 )
+            oauth2_proxy.stop()
 
     def median(label: str, connections: int, field: str) -> float:
         return statistics.median(getattr(r, field) for r in results[(label, connections)])
 
     print()
     columns = ("conns", 5), ("req/s", 9), ("p50 ms", 8), ("p99 ms", 8), ("errors", 7), ("vs no auth", 10)
-    print(f"{'configuration':32} " + " ".join(f"{title:>{width}}" for title, width in columns))
+    label_width = max(len(label) for label, connections in results)
+    print(f"{'configuration':{label_width}} " + " ".join(f"{title:>{width}}" for title, width in columns))
     for (label, connections), runs in results.items():
         rps = median(label, connections, "rps")
         ratio = rps / median("nginx, no auth", connections, "rps")
         errors = sum(r.errors for r in runs)
         print(
-            f"{label:32} {connections:>5} {rps:>9.0f} {median(label, connections, 'p50_ms'):>8.2f} "
+            f"{label:{label_width}} {connections:>5} {rps:>9.0f} "
+            f"{median(label, connections, 'p50_ms'):>8.2f} "
             f"{median(label, connections, 'p99_ms'):>8.2f} {errors:>7} {ratio:>10.2f}"
         )
     print()
@@ -330,6 +366,7 @@ def main() -> None:
         f"peak resident memory under load: nginx {memory['proxy'] / 1024:.1f} MiB, "
         f"verifier {memory['verifier'] / 1024:.1f} MiB"
     )
+    print(*oauth2_proxy.summary(lambda label, c: median(label, c, "rps"), "sidecar", CONNECTIONS), sep="\n")
     ratios = {c: median("sidecar", c, "rps") / median("nginx, no auth", c, "rps") for c in CONNECTIONS}
     print(f"ratio sidecar/no-auth: c10={ratios[10]:.2f} c50={ratios[50]:.2f}")
 
