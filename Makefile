@@ -36,7 +36,7 @@ help:
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
-	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min)"
+	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
 setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import oauth2_proxy
+
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = ROOT / "roles/sidecar_app"
 DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
@@ -64,6 +66,7 @@ class Configuration:
     label: str
     port: int
     credentials: bool = True  # sends the right password
+    cookie: bool = False  # sends oauth2-proxy's session cookie
     variant: str = ""  # the throwaway nginx it needs (variant_config), if any
     flood: bool = False  # 10 more connections send wrong passwords meanwhile
 
@@ -76,10 +79,13 @@ class Configuration:
     def fast_upstream(self) -> bool:
         return self.variant.startswith("fast-")
 
-    def nginx_container(self, name: str) -> str | None:
-        """The nginx container that serves it, whose CPU time is measured."""
+    def proxy_container(self, name: str) -> str | None:
+        """The container of the proxy that serves it (none for the app alone), whose CPU time is
+        measured."""
         if self.variant:
             return f"bench-{self.variant}"
+        if self.port == oauth2_proxy.PORT:
+            return oauth2_proxy.CONTAINER
         return None if self.label == "app alone" else f"{name}-proxy"
 
 
@@ -95,6 +101,18 @@ def configurations(role: dict[str, Any]) -> list[Configuration]:
         Configuration("sidecar, no expiry (steady)", 8093, variant="steady"),
         Configuration("fast upstream, no auth", 8096, credentials=False, variant="fast-none"),
         Configuration("fast upstream, sidecar", 8097, variant="fast-sidecar"),
+        *oauth2_proxy_configurations(),
+    ]
+
+
+def oauth2_proxy_configurations() -> list[Configuration]:
+    basic, cookie, port = oauth2_proxy.BASIC, oauth2_proxy.COOKIE, oauth2_proxy.PORT
+    flood = oauth2_proxy.FLOOD
+    return [
+        Configuration(basic, port),
+        Configuration(basic + flood, port, flood=True),
+        Configuration(cookie, port, credentials=False, cookie=True),
+        Configuration(cookie + flood, port, credentials=False, cookie=True, flood=True),
     ]
 
 
@@ -105,11 +123,11 @@ class Result:
     p99_ms: float
     errors: int
     requests: int
-    nginx_cpu_s: float = math.nan  # CPU time its nginx container used during the run
+    proxy_cpu_s: float = math.nan  # CPU time its proxy's container used during the run
 
     @property
     def cpu_us_per_request(self) -> float:
-        return self.nginx_cpu_s / self.requests * 1e6 if self.requests else math.nan
+        return self.proxy_cpu_s / self.requests * 1e6 if self.requests else math.nan
 
 
 def run(*args: str, **kwargs: object) -> str:
@@ -125,6 +143,7 @@ ROLE_VALUES = {
     "proxy_port": "__sidecar_app_proxy_port",
     "uid": "sidecar_app_podman_uid",
     "tmpfs": "__sidecar_app_podman_tmpfs_options['proxy-tmp']",
+    "base_image": "sidecar_app_base_image",
 }
 
 
@@ -169,11 +188,20 @@ def milliseconds(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(netns_pid: str, port: int, connections: int, header: str | None, script: str | None = None) -> Result:
+def wrk(
+    netns_pid: str,
+    port: int,
+    connections: int,
+    header: str | None,
+    script: str | None = None,
+    cookie: str = "",
+) -> Result:
     command = ["nsenter", "--target", netns_pid, "--net", "wrk", "-t2", f"-c{connections}", f"-d{DURATION}s"]
     command += ["--latency", "--timeout", "10s"]
     if header:
         command += ["-H", f"Authorization: {header}"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
     if script:
         command += ["-s", script]
     out = run(*command, f"http://127.0.0.1:{port}/")
@@ -196,14 +224,13 @@ def container_pids(container: str) -> list[str]:
 
 
 def cpu_seconds(pids: list[str]) -> float:
-    """User and system CPU time of these processes so far (utime and stime in /proc/PID/stat)."""
+    """User and system CPU time of these processes so far."""
     ticks = 0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += oauth2_proxy.cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -268,8 +295,22 @@ def variant_config(
     return re.sub(r"proxy_cache_valid 200 401 \d+s;", "proxy_cache_valid 200 401 3600s;", config)
 
 
+def sandbox(role: dict[str, Any], limits_of: str) -> list[str]:
+    """podman run's options for a container beside the deployed nginx, run as the role runs that
+    one: in its pod, its user and /tmp from the role, and the limits podman gives container
+    limits_of."""
+    memory, nano_cpus = run(
+        "podman", "inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", limits_of
+    ).split()  # fmt: skip
+    return [
+        "--pod", role["name"], "--user", f"{role['uid']}:0", "--read-only",
+        "--tmpfs", f"/tmp:{role['tmpfs']}", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--memory", memory, "--cpus", str(int(nano_cpus) / 1e9),
+    ]  # fmt: skip
+
+
 def start_variant(role: dict[str, Any], image: str, config_dir: Path, variant: Configuration) -> None:
-    """A container of the proxy image beside the deployed nginx, run as the role runs that one."""
+    """A container of the proxy image beside the deployed nginx, with another nginx.conf."""
     name = role["name"]
     deployed = run("podman", "exec", f"{name}-proxy", "cat", "/etc/nginx/nginx.conf")
     upstream = (int(role["app_port"]), FAST_UPSTREAM_PORT) if variant.fast_upstream else None
@@ -282,17 +323,12 @@ def start_nginx(
 ) -> None:
     """nginx of the proxy image as container bench-VARIANT of the pod, with this nginx.conf, the
     user, /tmp and flags the role gives the deployed nginx, and the limits of container limits_of."""
-    memory, nano_cpus = run(
-        "podman", "inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", limits_of
-    ).split()  # fmt: skip
     config_file = config_dir / f"{variant}.conf"
     config_file.write_text(config)
     config_file.chmod(0o644)
     run("podman", "rm", "--force", f"bench-{variant}")
     run(
-        "podman", "run", "--detach", "--pod", role["name"], "--name", f"bench-{variant}",
-        "--user", f"{role['uid']}:0", "--read-only", "--tmpfs", f"/tmp:{role['tmpfs']}", "--cap-drop", "ALL",
-        "--security-opt", "no-new-privileges", "--memory", memory, "--cpus", str(int(nano_cpus) / 1e9),
+        "podman", "run", "--detach", *sandbox(role, limits_of), "--name", f"bench-{variant}",
         "--volume", f"{config_file}:/etc/nginx/nginx.conf:ro",
         "--volume", f"{role['state_dir']}/auth:/etc/nginx/auth:ro",
         image,
@@ -303,6 +339,7 @@ def main() -> None:
     role = role_values()
     name, measured = role["name"], configurations(role)
     variants = [configuration for configuration in measured if configuration.variant]
+    oauth2_proxy_image = oauth2_proxy.build_image(role["base_image"])
     print("Redeploying the local deployment: make teardown, make deploy (cold), make deploy (warm) ...")
     timed_make("teardown")
     cold = timed_make("deploy", f"-e sidecar_app_bcrypt_rounds={BCRYPT_ROUNDS}")
@@ -323,6 +360,13 @@ def main() -> None:
         start_nginx(role, image, Path(config_dir), "fast-upstream", FAST_UPSTREAM_CONFIG, f"{name}-app")
         for variant in variants:
             start_variant(role, image, Path(config_dir), variant)
+        oauth2_proxy.start(
+            oauth2_proxy_image,
+            sandbox(role, f"{name}-proxy"),
+            role["state_dir"],
+            int(role["app_port"]),
+            Path(config_dir),
+        )
         time.sleep(2)
         for container in containers:
             state = run("podman", "inspect", "--format", "{{.State.Running}}", container).strip()
@@ -332,6 +376,7 @@ def main() -> None:
                 )
                 sys.exit(f"{container} did not start:\n{logs.stdout}{logs.stderr}")
         try:
+            cookie = oauth2_proxy.sign_in(netns_pid, "admin", password)
             for repetition in range(1, REPETITIONS + 1):
                 print(f"repetition {repetition}/{REPETITIONS} ...", flush=True)
                 for configuration in measured:
@@ -350,13 +395,16 @@ def main() -> None:
                             )
                             flood.start()
                         auth = header if configuration.credentials else None
-                        nginx = configuration.nginx_container(name)
-                        nginx_pids = container_pids(nginx) if nginx else []
-                        cpu_before = cpu_seconds(nginx_pids)
-                        result = wrk(netns_pid, configuration.port, connections, auth)
-                        result.nginx_cpu_s = cpu_seconds(nginx_pids) - cpu_before if nginx else math.nan
+                        proxy = configuration.proxy_container(name)
+                        proxy_pids = container_pids(proxy) if proxy else []
+                        cpu_before = cpu_seconds(proxy_pids)
+                        session = cookie if configuration.cookie else ""
+                        result = wrk(netns_pid, configuration.port, connections, auth, cookie=session)
+                        result.proxy_cpu_s = cpu_seconds(proxy_pids) - cpu_before if proxy else math.nan
                         if flood:
                             flood.join()
+                        if configuration.port == oauth2_proxy.PORT:
+                            oauth2_proxy.settle()
                         if sampler:
                             sampler.done.set()
                             sampler.join()
@@ -366,6 +414,7 @@ def main() -> None:
         finally:
             for container in containers:
                 subprocess.run(["podman", "rm", "--force", container], capture_output=True, check=False)
+            oauth2_proxy.stop()
 
     def median(label: str, connections: int, field: str) -> float:
         return statistics.median(getattr(r, field) for r in results[(label, connections)])
@@ -373,16 +422,18 @@ def main() -> None:
     print()
     columns = (
         ("conns", 5), ("req/s", 9), ("p50 ms", 8), ("p99 ms", 8), ("errors", 7), ("vs no auth", 10),
-        ("nginx CPU us/req", 16),
+        ("proxy CPU us/req", 16),
     )  # fmt: skip
-    print(f"{'configuration':32} " + " ".join(f"{title:>{width}}" for title, width in columns))
+    label_width = max(len(label) for label, connections in results)
+    print(f"{'configuration':{label_width}} " + " ".join(f"{title:>{width}}" for title, width in columns))
     for (label, connections), runs in results.items():
         rps = median(label, connections, "rps")
         no_auth = "fast upstream, no auth" if label.startswith("fast upstream") else "nginx, no auth"
         ratio = rps / median(no_auth, connections, "rps")
         errors = sum(r.errors for r in runs)
         print(
-            f"{label:32} {connections:>5} {rps:>9.0f} {median(label, connections, 'p50_ms'):>8.2f} "
+            f"{label:{label_width}} {connections:>5} {rps:>9.0f} "
+            f"{median(label, connections, 'p50_ms'):>8.2f} "
             f"{median(label, connections, 'p99_ms'):>8.2f} {errors:>7} {ratio:>10.2f} "
             f"{median(label, connections, 'cpu_us_per_request'):>16.1f}"
         )
@@ -424,6 +475,7 @@ def main() -> None:
     print(f"fast upstream ratio sidecar/no-auth: {per_connections(fast_ratio)}")
     cpu_cost = difference("cpu_us_per_request", "fast upstream, sidecar", "fast upstream, no auth")
     print(f"fast upstream auth cost us: {per_connections(cpu_cost, digits=0)}")
+    print(*oauth2_proxy.summary(lambda label, c: median(label, c, "rps"), "sidecar", CONNECTIONS), sep="\n")
     print(f"ratio sidecar/no-auth: {per_connections(ratio('rps', 'sidecar', 'nginx, no auth'))}")
 
 
