@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import secrets
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,8 +26,6 @@ FLOOD = ", wrong-password flood"
 # Where the container finds its files.
 AUTH_DIR = "/etc/oauth2-proxy/auth"
 COOKIE_SECRET = "/etc/oauth2-proxy/cookie-secret"
-# Idle: at most this much CPU time (clock ticks, 1/100 s) in half a second.
-IDLE_TICKS = 2
 
 
 def build_image(base_image: str) -> str:
@@ -133,28 +130,6 @@ def cpu_ticks(stat: str) -> int:
     # Fields 14 and 15 (utime, stime); the command name before them, in parentheses, may hold spaces.
     fields = stat.rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
-
-
-def settle(timeout: float = 120.0) -> None:
-    """Wait until oauth2-proxy is idle. Its handlers finish the bcrypt checks of requests whose
-    client has gone (nothing cancels them): after a Basic run at 50 connections, seconds of work
-    that would otherwise slow the next measurement."""
-    pid = subprocess.run(
-        ["podman", "inspect", "--format", "{{.State.Pid}}", CONTAINER],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    stat = Path(f"/proc/{pid}/stat")
-    deadline = time.monotonic() + timeout
-    before = cpu_ticks(stat.read_text())
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = cpu_ticks(stat.read_text())
-        if now - before <= IDLE_TICKS:
-            return
-        before = now
-    raise RuntimeError(f"{CONTAINER} was still busy {timeout:.0f} s after its measurement")
 
 
 def stop() -> None:
