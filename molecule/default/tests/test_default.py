@@ -6,6 +6,8 @@ import json
 import re
 import shlex
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import testinfra
@@ -239,3 +241,29 @@ def test_bounded_load_with_right_credentials_has_no_errors(admin_password: str) 
     assert requests > 1000
     assert "Non-2xx or 3xx responses" not in out
     assert "Socket errors" not in out
+
+
+def test_verification_passes_while_the_deployers_address_is_throttled() -> None:
+    """Others' wrong passwords from the deployer's address (a shared NAT, or a router when
+    sidecar_app_trusted_proxies is not set) throttle it to 429; the role's check that a wrong
+    password is refused takes that as refused."""
+    guess = basic("admin", "guess")
+    statuses = [request(BASE_URL, guess).status for _attempt in range(12)]
+    assert statuses[-1] == 429
+    verified = threading.Event()
+
+    def keep_guessing() -> None:  # spends each attempt the address earns back (one per 6 s)
+        while not verified.wait(0.1):
+            request(BASE_URL, guess)
+
+    guesser = threading.Thread(target=keep_guessing)
+    guesser.start()
+    try:
+        result = run_playbook(SCENARIO / "verify_only.yml")
+    finally:
+        verified.set()
+        guesser.join()
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    deadline = time.monotonic() + 60
+    while request(BASE_URL, guess).status == 429 and time.monotonic() < deadline:
+        time.sleep(2)
