@@ -223,6 +223,51 @@ def test_images_carry_no_credentials(passwords: dict[str, str]) -> None:
             assert not any(password in text for password in passwords.values())
 
 
+# What an image scanner reads: the packages in /var/lib/dpkg/status and the files each one owns
+# (its .list), on a merged /usr where /bin/sh and /usr/bin/sh are one file.
+PACKAGE_DATABASE_PROBE = """
+import json, os
+from pathlib import Path
+
+def canonical(path):
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+packages, owned, missing, info = [], set(), [], Path("/var/lib/dpkg/info")
+for stanza in Path("/var/lib/dpkg/status").read_text().split("\\n\\n"):
+    fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and line[0] != " ")
+    if fields.get("Status") != "install ok installed":
+        continue
+    packages.append(fields["Package"])
+    listed = info / (fields["Package"] + ":" + fields["Architecture"] + ".list")
+    if not listed.exists():
+        listed = info / (fields["Package"] + ".list")
+    for path in listed.read_text().splitlines():
+        owned.add(canonical(path))
+        if canonical(path).startswith(("/usr/bin/", "/usr/sbin/", "/usr/lib/")) and not os.path.lexists(path):
+            missing.append(path)
+unowned = [
+    os.path.join(root, name)
+    for top in ("/usr/bin", "/usr/sbin", "/usr/lib")
+    for root, dirs, files in os.walk(top)
+    for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]
+    if "__pycache__" not in root and os.path.join(root, name) not in owned
+]
+print(json.dumps({"packages": packages, "missing": missing, "unowned": unowned}))
+"""
+
+
+def test_package_database_lists_exactly_what_the_images_run_and_no_package_manager(
+    proxy_container: testinfra.host.Host, app_container: testinfra.host.Host
+) -> None:
+    """Every program and library belongs to a package the database lists, every listed package
+    has its programs and libraries, and the packaging tools were purged, not left half-removed."""
+    for container in (proxy_container, app_container):
+        found = json.loads(container.check_output(f"python3 -c {shlex.quote(PACKAGE_DATABASE_PROBE)}"))
+        assert found["missing"] == []
+        assert found["unowned"] == []
+        assert {"apt", "dpkg", "debconf", "perl-base", "bash"}.isdisjoint(found["packages"])
+
+
 def test_check_mode_run_reports_no_change() -> None:
     """A --check --diff run of converge against the running deployment changes nothing."""
     result = run_playbook(SCENARIO / "check_mode.yml")
