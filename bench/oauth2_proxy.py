@@ -125,13 +125,6 @@ def sign_in(netns_pid: str, user: str, password: str) -> str:
         raise RuntimeError(f"{error}\n{CONTAINER}'s last log lines:\n{logs.stdout}{logs.stderr}") from None
 
 
-def cpu_ticks(stat: str) -> int:
-    """User plus system CPU time of a process, from its /proc/<pid>/stat."""
-    # Fields 14 and 15 (utime, stime); the command name before them, in parentheses, may hold spaces.
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def stop() -> None:
     subprocess.run(["podman", "rm", "--force", CONTAINER], capture_output=True, check=False)
 

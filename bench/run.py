@@ -223,12 +223,19 @@ def container_pids(container: str) -> list[str]:
     return run("podman", "top", container, "hpid").split()[1:]
 
 
+def cpu_ticks(stat: str) -> int:
+    """User plus system CPU time of a process, from its /proc/<pid>/stat."""
+    # Fields 14 and 15 (utime, stime); the command name before them, in parentheses, may hold spaces.
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_seconds(pids: list[str]) -> float:
     """User and system CPU time of these processes so far."""
     ticks = 0
     for pid in pids:
         try:
-            ticks += oauth2_proxy.cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
+            ticks += cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
         except OSError:
             continue
     return ticks / os.sysconf("SC_CLK_TCK")

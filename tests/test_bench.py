@@ -234,7 +234,7 @@ def test_wrk_sends_the_cookie_as_a_header_and_no_password_with_it(monkeypatch: p
 def test_cpu_ticks_are_user_plus_system_time_whatever_the_command_name() -> None:
     # Fields 14 and 15 of /proc/<pid>/stat; the name is the process's own, in parentheses.
     fields = ["S", *map(str, range(4, 14)), "700", "45", *map(str, range(16, 53))]
-    assert oauth2_proxy.cpu_ticks("1234 (oauth2 (proxy)) " + " ".join(fields)) == 745
+    assert bench.cpu_ticks("1234 (oauth2 (proxy)) " + " ".join(fields)) == 745
 
 
 def test_the_summary_prints_the_sidecar_over_oauth2_proxy_each_way_and_its_flood_share() -> None:
