@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import ast
 import base64
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -157,3 +162,28 @@ def test_the_listening_queue_holds_a_burst_of_connections_not_accepted_yet(verif
             connection.close()
         server.server_close()
     assert len(connections) == 100
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGQUIT, signal.SIGTERM], ids=["SIGQUIT", "SIGTERM"])
+def test_the_verifier_stops_on_its_containers_stop_signal_as_pid_1(tmp_path: Path, stop_signal: int) -> None:
+    """PID 1 of a PID namespace, as in its container: a signal it does not handle is ignored."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    namespace = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", sys.executable, str(ROOT / SOURCE)],
+        env={**os.environ, "VERIFIER_PORT": str(port)},
+    )
+    try:
+        for _attempt in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        (pid_1,) = Path(f"/proc/{namespace.pid}/task/{namespace.pid}/children").read_text().split()
+        os.kill(int(pid_1), stop_signal)
+        assert namespace.wait(timeout=10) == 0
+    finally:
+        namespace.kill()
+        namespace.wait()

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -185,7 +186,19 @@ class Server(ThreadingHTTPServer):
 
 
 def main() -> None:
-    Server(("127.0.0.1", PORT), Handler).serve_forever()
+    server = Server(("127.0.0.1", PORT), Handler)
+
+    # The verifier is PID 1 of its container, and the kernel ignores a signal that PID 1 does
+    # not handle: without this, the image's stop signal (SIGQUIT, for nginx) and SIGTERM do
+    # nothing, and every stop waits for the kill at the end of the grace period.
+    def stop(_signal: int, _frame: object) -> None:
+        # shutdown() waits for serve_forever() to return, which runs in this very thread.
+        threading.Thread(target=server.shutdown).start()
+
+    for stop_signal in (signal.SIGQUIT, signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, stop)
+    server.serve_forever()
+    server.server_close()
 
 
 if __name__ == "__main__":
