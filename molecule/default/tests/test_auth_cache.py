@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import re
@@ -36,6 +38,14 @@ def test_cache_holds_no_credential(admin_password: str, proxy_container: testinf
     keys = re.findall(r"KEY: (\S+)", contents)
     assert keys
     assert all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)
+    # The key is the HMAC-SHA256 of the header under this start's random key (start-nginx).
+    start_key = re.fullmatch(
+        r"set \$auth_cache_secret ([0-9a-f]{64});\n",
+        proxy_container.file("/tmp/auth-cache-secret.conf").content_string,
+    )
+    assert start_key
+    header = basic("admin", admin_password).encode()
+    assert hmac.new(start_key.group(1).encode(), header, hashlib.sha256).hexdigest() in keys
     for secret in (admin_password, "a-wrong-one", basic("admin", admin_password).split()[1]):
         assert secret not in contents
 
