@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -358,6 +359,8 @@ def start_nginx(
 
 
 def main() -> None:
+    # Stopped with SIGTERM, it still removes its throwaway containers (the finally below).
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(128 + signal.SIGTERM))
     role = role_values()
     name, measured = role["name"], configurations(role)
     variants = [configuration for configuration in measured if configuration.variant]
