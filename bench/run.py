@@ -257,6 +257,23 @@ def settle(pids: list[str], timeout: float = 120.0) -> None:
     sys.exit(f"the pod was still busy {timeout:.0f} s after a measurement")
 
 
+def wait_for_app(netns_pid: str, app_port: int, timeout: float = 60.0) -> None:
+    """Wait until the app answers at once. oauth2-proxy (Go's HTTP client) opens connections to
+    the app that it keeps idle without sending a request, and each of gunicorn's sync workers
+    that accepts one waits on it until gunicorn's 30 s worker timeout: without this wait, the
+    runs after oauth2-proxy's measured the app's stall (0 requests), not the configuration."""
+    probe = f"import urllib.request as u; u.urlopen('http://127.0.0.1:{app_port}/healthz', timeout=1).read()"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answered = subprocess.run(
+            ["nsenter", "--target", netns_pid, "--net", sys.executable, "-c", probe],
+            capture_output=True, check=False,
+        )  # fmt: skip
+        if answered.returncode == 0:
+            return
+    sys.exit(f"the app did not answer within {timeout:.0f} s")
+
+
 def rss_kib(pids: list[str]) -> int:
     total = 0
     for pid in pids:
@@ -432,6 +449,7 @@ def main() -> None:
                         if flood:
                             flood.join()
                         settle(pod_pids)
+                        wait_for_app(netns_pid, int(role["app_port"]))
                         if sampler:
                             sampler.done.set()
                             sampler.join()
