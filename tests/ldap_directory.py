@@ -141,6 +141,7 @@ cn: module{{0}}
 olcModulePath: /usr/lib/ldap
 olcModuleLoad: back_mdb
 olcModuleLoad: ppolicy
+olcModuleLoad: memberof
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -179,6 +180,16 @@ objectClass: olcOverlayConfig
 objectClass: olcPPolicyConfig
 olcOverlay: {{0}}ppolicy
 olcPPolicyDefault: {POLICY_DN}
+
+# memberOf on each user, kept from the groups' member (as Active Directory has it). slapadd
+# bypasses overlays: the group is added once slapd runs (start()).
+dn: olcOverlay={{1}}memberof,olcDatabase={{1}}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcMemberOf
+olcOverlay: {{1}}memberof
+olcMemberOfGroupOC: groupOfNames
+olcMemberOfMemberAD: member
+olcMemberOfMemberOfAD: memberOf
 """)
         run(["slapadd", "-n", "0", "-F", str(config), "-l", str(config_ldif)])
         data_ldif = self.path / "data.ldif"
@@ -212,18 +223,22 @@ olcPPolicyDefault: {POLICY_DN}
                     ]
                 )
             )
-        members = "\n".join(ldif_value("member", user_dn(uid)) for uid in GROUP_MEMBERS)
-        blocks.append(f"dn: {GROUP_DN}\nobjectClass: groupOfNames\ncn: app-users\n{members}")
         return "\n\n".join(blocks) + "\n"
 
+    def group(self) -> str:
+        members = "\n".join(ldif_value("member", user_dn(uid)) for uid in GROUP_MEMBERS)
+        return f"dn: {GROUP_DN}\nchangetype: add\nobjectClass: groupOfNames\ncn: app-users\n{members}\n"
+
     def start(self) -> None:
-        if not (self.path / "slapd.d").exists():
+        first = not (self.path / "slapd.d").exists()
+        if first:
             self.create()
-        self.process = subprocess.Popen(
-            ["slapd", "-d", "0", "-h", f"{self.uri} {self.tls_uri}", "-F", str(self.path / "slapd.d")],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.path / "slapd.log").open("ab"),
-        )
+        with (self.path / "slapd.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                ["slapd", "-d", "0", "-h", f"{self.uri} {self.tls_uri}", "-F", str(self.path / "slapd.d")],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -231,11 +246,14 @@ olcPPolicyDefault: {POLICY_DN}
             try:
                 socket.create_connection(("127.0.0.1", self.tls_port), timeout=0.2).close()
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                break
             except OSError:
                 time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("slapd did not listen within 10 s")
+        else:
+            self.stop()
+            raise RuntimeError("slapd did not listen within 10 s")
+        if first:
+            self.modify(self.group())
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

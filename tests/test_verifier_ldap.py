@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import signal
+import socket
 import threading
 import time
 import urllib.error
@@ -195,10 +196,11 @@ def test_a_very_long_name_is_refused_without_asking_the_directory(
 # Who may come in: a group, a filter, a DN template instead of a service account.
 
 
+@pytest.mark.parametrize("attribute", ["member", "memberOf"])
 def test_a_required_group_lets_its_members_in_and_no_one_else(
-    verifier: ModuleType, shared_directory: Directory, password_file: Path
+    verifier: ModuleType, shared_directory: Directory, password_file: Path, attribute: str
 ) -> None:
-    use(verifier, shared_directory, password_file, group_dn=GROUP_DN)
+    use(verifier, shared_directory, password_file, group_dn=GROUP_DN, group_attribute=attribute)
     assert verifier.authenticated_user(basic("alice", "alice-password")) == "alice"
     assert verifier.authenticated_user(basic("bob", "bob-password")) is None  # not a member
     assert verifier.authenticated_user(basic("paren(x)", "paren-password")) == "paren(x)"
@@ -429,3 +431,64 @@ def test_a_stopped_or_hung_directory_fails_closed_in_bounded_time_and_recovers_o
     assert result is None
     assert seconds < TIMEOUT + MARGIN
     assert timed_check(verifier, "alice")[0] == "alice"
+
+
+def test_a_hung_directory_ties_up_a_bounded_number_of_attempts_and_remembered_users_still_get_in(
+    verifier: ModuleType, own_directory: Directory, password_file: Path
+) -> None:
+    use(verifier, own_directory, password_file)
+    directory = verifier.DIRECTORY
+    remembered = basic("alice", USERS["alice"])
+    assert verifier.authenticated_user(remembered) == "alice"
+    assert own_directory.process is not None
+    own_directory.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        guesses = [
+            threading.Thread(target=verifier.authenticated_user, args=[basic("carol", f"guess-{number}")])
+            for number in range(directory.MAX_ATTEMPTS_UNDER_WAY + 4)
+        ]
+        for guess in guesses:
+            guess.start()
+        for guess in guesses:
+            guess.join()
+        waited = time.monotonic() - started
+        print(f"{len(guesses)} checks against a hung directory answered in {waited:.3f} s")
+        assert waited < TIMEOUT + MARGIN  # side by side, not one after the other
+        assert directory.under_way == {own_directory.tls_uri: directory.MAX_ATTEMPTS_UNDER_WAY}
+
+        started = time.monotonic()
+        assert verifier.authenticated_user(basic("bob", USERS["bob"])) is None
+        assert verifier.authenticated_user(remembered) == "alice"
+        assert time.monotonic() - started < 0.2
+    finally:
+        own_directory.process.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while any(directory.under_way.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert directory.under_way == {own_directory.tls_uri: 0}
+    assert verifier.authenticated_user(basic("bob", USERS["bob"])) == "bob"
+
+
+def test_a_hung_first_server_is_passed_over_for_the_next(
+    verifier: ModuleType, shared_directory: Directory, password_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verifier.LdapDirectory, "MAX_ATTEMPTS_UNDER_WAY", 3)  # 1 s each to tie up
+    # A server that takes connections and never answers: the ldaps handshake waits forever.
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(64)
+        hung_uri = f"ldaps://127.0.0.1:{hung.getsockname()[1]}"
+        use(verifier, shared_directory, password_file, uris=(hung_uri, shared_directory.tls_uri))
+        directory = verifier.DIRECTORY
+        answers = []
+        for _number in range(directory.MAX_ATTEMPTS_UNDER_WAY):
+            result, seconds = timed_check(verifier, "alice")
+            answers.append(result)
+            assert seconds < TIMEOUT + MARGIN
+        assert answers == ["alice"] * directory.MAX_ATTEMPTS_UNDER_WAY
+        # Now the hung server has all the attempts it may have: passed over at once.
+        result, seconds = timed_check(verifier, "alice")
+        print(f"with the first server hung and tied up, answered in {seconds:.3f} s")
+        assert result == "alice"
+        assert seconds < 0.5

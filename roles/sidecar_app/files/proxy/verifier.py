@@ -259,8 +259,9 @@ class LdapDirectory:
     libldap bounds the connection, StartTLS and every operation by its timeouts, but not the TLS
     handshake of an ldaps:// connection (Debian's 2.5.13 waits for a hung server forever), so each
     attempt runs in a thread of its own that the check stops waiting for after LDAP_TIMEOUT. An
-    abandoned attempt ends when the server answers or the connection dies; at most
-    MAX_ATTEMPTS_UNDER_WAY exist at once, past which checks are refused at once."""
+    abandoned attempt ends when the server answers or the connection dies; while
+    MAX_ATTEMPTS_UNDER_WAY are under way on one server, it counts as unreachable at once (the next
+    URI is tried), so a hung server ties up a bounded number of threads and no failover."""
 
     MAX_ATTEMPTS_UNDER_WAY = 16
     # Longer user names are refused without asking the directory.
@@ -273,7 +274,7 @@ class LdapDirectory:
         self.settings = settings
         self.clock = clock
         self.lock = threading.Lock()
-        self.under_way = 0
+        self.under_way = dict.fromkeys(settings.uris, 0)
         self.unreachable = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR)
 
     def check(self, user: str, password: str, digest: bytes) -> LdapProof | None:
@@ -290,9 +291,9 @@ class LdapDirectory:
     def _attempt(self, uri: str, user: str, password: str) -> Any:  # noqa: ANN401
         """A proof, None (refused), or UNREACHABLE if uri gave no answer within the timeout."""
         with self.lock:
-            if self.under_way >= self.MAX_ATTEMPTS_UNDER_WAY:
-                return None
-            self.under_way += 1
+            if self.under_way[uri] >= self.MAX_ATTEMPTS_UNDER_WAY:
+                return UNREACHABLE
+            self.under_way[uri] += 1
         outcome: list[Any] = [UNREACHABLE]
 
         def attempt() -> None:
@@ -300,7 +301,7 @@ class LdapDirectory:
                 outcome[0] = self._attempt_now(uri, user, password)
             finally:
                 with self.lock:
-                    self.under_way -= 1
+                    self.under_way[uri] -= 1
 
         worker = threading.Thread(target=attempt, name="ldap-attempt", daemon=True)
         worker.start()
