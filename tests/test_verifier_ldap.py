@@ -265,6 +265,28 @@ def test_a_certificate_from_another_ca_is_refused(
     assert verifier.authenticated_user(basic("alice", "alice-password")) is None
 
 
+def test_starttls_is_used_whatever_the_case_of_the_scheme(
+    verifier: ModuleType, shared_directory: Directory, password_file: Path, tmp_path: Path
+) -> None:
+    # Over StartTLS the certificate of the test CA is refused with another CA's bundle; plain LDAP
+    # would have let alice in.
+    other_ca, _key = make_certificate_authority(tmp_path / "other-ca", "another CA")
+    uri = shared_directory.uri.replace("ldap://", "LDAP://")
+    use(verifier, shared_directory, password_file, uris=(uri,), starttls=True, ca_file=str(other_ca))
+    assert verifier.authenticated_user(basic("alice", "alice-password")) is None
+    use(verifier, shared_directory, password_file, uris=(uri,), starttls=True)
+    assert verifier.authenticated_user(basic("alice", "alice-password")) == "alice"
+
+
+def test_a_missing_service_password_file_refuses_without_a_traceback(
+    verifier: ModuleType, shared_directory: Directory, password_file: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    use(verifier, shared_directory, password_file)
+    password_file.unlink()
+    assert verifier.authenticated_user(basic("alice", "alice-password")) is None
+    assert capfd.readouterr().err == ""
+
+
 @pytest.mark.parametrize(
     ("environment", "variable"),
     [

@@ -319,7 +319,7 @@ class LdapDirectory:
             name = self._bind_as_user(connection, user, password)
         except self.unreachable:
             return UNREACHABLE
-        except (self.ldap.LDAPError, ValueError, TypeError):
+        except (self.ldap.LDAPError, ValueError, TypeError, OSError):  # OSError: the password file
             return None
         finally:
             self._close(connection)
@@ -354,7 +354,7 @@ class LdapDirectory:
             connection.set_option(ldap.OPT_X_TLS_CACERTFILE, settings.ca_file)
         connection.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # last: makes the TLS context of the above
         try:
-            if uri.startswith("ldap://") and settings.starttls:
+            if urlsplit(uri).scheme == "ldap" and settings.starttls:  # LDAP:// too
                 connection.start_tls_s()
         except BaseException:
             self._close(connection)
