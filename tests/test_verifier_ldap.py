@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -27,7 +31,7 @@ from ldap_directory import (
     make_certificate_authority,
     user_dn,
 )
-from repository import load_source
+from repository import ROOT, load_source
 
 SOURCE = "roles/sidecar_app/files/proxy/verifier.py"
 # Bounded waits: the timeout the tests give the verifier, and what they allow on top of it.
@@ -514,3 +518,68 @@ def test_a_hung_first_server_is_passed_over_for_the_next(
         print(f"with the first server hung and tied up, answered in {seconds:.3f} s")
         assert result == "alice"
         assert seconds < 0.5
+
+
+def verifier_environment(directory: Directory, password_file: Path, port: int) -> dict[str, str]:
+    """The environment the role is to give the verifier container in ldap mode (docs/ldap-plan.md)."""
+    return os.environ | {
+        "VERIFIER_PORT": str(port),
+        "AUTH_CACHE_SECONDS": "3",
+        "AUTH_SOURCE": "ldap",
+        "LDAP_URIS": f"ldaps://127.0.0.1:{free_port()} {directory.tls_uri}",
+        "LDAP_BASE_DN": SUFFIX,
+        "LDAP_BIND_DN": SERVICE_DN,
+        "LDAP_BIND_PASSWORD_FILE": str(password_file),
+        "LDAP_CA_FILE": str(directory.ca_cert),
+        "LDAP_GROUP_DN": GROUP_DN,
+        "LDAP_TIMEOUT": "2",
+    }
+
+
+def test_the_verifier_process_in_ldap_mode_answers_over_http(
+    shared_directory: Directory, password_file: Path
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / SOURCE)], env=verifier_environment(shared_directory, password_file, port)
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert process.poll() is None, "the verifier exited"
+                assert time.monotonic() < deadline, "the verifier did not listen within 10 s"
+                time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/"
+        answer = urllib.request.urlopen(
+            urllib.request.Request(url, headers={"Authorization": basic("ALICE", "alice-password")})
+        )
+        assert answer.status == 200
+        assert answer.headers["X-Auth-User"] == "alice"
+        assert answer.headers["Cache-Control"] == "max-age=3, stale-while-revalidate=1"
+        with pytest.raises(urllib.error.HTTPError) as refused:  # not in the group
+            urllib.request.urlopen(
+                urllib.request.Request(url, headers={"Authorization": basic("bob", "bob-password")})
+            )
+        assert refused.value.code == 401
+        stats = json.loads(urllib.request.urlopen(url + "stats").read())
+        assert stats == {"answers": 2, "directory_checks": 2}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_verifier_process_refuses_to_start_with_plain_ldap_elsewhere(
+    shared_directory: Directory, password_file: Path
+) -> None:
+    environment = verifier_environment(shared_directory, password_file, free_port())
+    environment["LDAP_URIS"] = "ldap://directory.example.test"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / SOURCE)], env=environment, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode != 0
+    assert "LDAP_URIS" in done.stderr
+    assert "clear text" in done.stderr
