@@ -58,10 +58,13 @@ def environment_variables_read() -> set[str]:
     return read
 
 
-def environment_variables_set_by_role() -> set[str]:
+def environment_variables_set_by_role(variables: str) -> set[str]:
+    """The names in one list of the verifier container's environment (vars/main.yml): the one of
+    every mode, or the one the ldap mode adds to it."""
     role_vars = yaml.safe_load((ROOT / "roles/sidecar_app/vars/main.yml").read_text())
     # One container definition, which podman and the clusters both run.
-    return {variable["name"] for variable in role_vars["__sidecar_app_verifier_container"]["env"]}
+    assert variables in role_vars["__sidecar_app_verifier_container"]["env"]
+    return {variable["name"] for variable in role_vars[variables]}
 
 
 def ldap_mode_variables(names: set[str]) -> set[str]:
@@ -71,14 +74,13 @@ def ldap_mode_variables(names: set[str]) -> set[str]:
 def test_every_environment_variable_the_verifier_reads_is_one_the_role_sets() -> None:
     read = environment_variables_read()
     assert read
-    assert read - ldap_mode_variables(read) == environment_variables_set_by_role()
+    assert read - ldap_mode_variables(read) == environment_variables_set_by_role("__sidecar_app_verifier_env")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12: the role side of the ldap mode is planned (docs/ldap-plan.md), not built"
-)
 def test_the_role_sets_the_variables_of_the_ldap_mode() -> None:
-    assert ldap_mode_variables(environment_variables_read()) <= environment_variables_set_by_role()
+    read = ldap_mode_variables(environment_variables_read())
+    assert "LDAP_URIS" in read
+    assert read == environment_variables_set_by_role("__sidecar_app_verifier_ldap_env")
 
 
 def test_counting_does_not_wait_for_the_htpasswd_lock(verifier: ModuleType) -> None:
