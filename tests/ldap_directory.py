@@ -4,10 +4,21 @@ Directory(path).start() makes a CA and a server certificate with openssl, a cn=c
 of its own (slapadd), the users and the group of USERS/GROUP, and runs slapd in the foreground on
 two free high ports: ldap:// (StartTLS offered) and ldaps://. stop() and start() again keep the
 same ports and data, for the tests of a directory that goes away and comes back.
+
+molecule/ldap runs it in the background, beyond the command that starts it:
+
+    python3 tests/ldap_directory.py start PATH [--address IP] [--name DNS:name]...
+    python3 tests/ldap_directory.py stop PATH
+
+start keeps its ports and names in PATH/directory.json (Directory.load(PATH) reads them back);
+stop stops the slapd of PATH/slapd.pid, if one runs.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import shutil
 import signal
 import socket
@@ -79,11 +90,15 @@ def make_certificate_authority(directory: Path, name: str) -> tuple[Path, Path]:
     return cert, key
 
 
-def make_server_certificate(directory: Path, ca_cert: Path, ca_key: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and localhost signed by the CA: (certificate, key)."""
+def make_server_certificate(
+    directory: Path, ca_cert: Path, ca_key: Path, also: tuple[str, ...] = ()
+) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, localhost and the also names (IP:... or DNS:...) signed by the
+    CA: (certificate, key)."""
     cert, key, csr = directory / "server.pem", directory / "server.key", directory / "server.csr"
     extensions = directory / "server.ext"
-    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    names = ",".join(["IP:127.0.0.1", "DNS:localhost", *also])
+    extensions.write_text(f"subjectAltName={names}\nextendedKeyUsage=serverAuth\n")
     subprocess.run(
         ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
          "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
@@ -100,12 +115,17 @@ def make_server_certificate(directory: Path, ca_cert: Path, ca_key: Path) -> tup
 
 @dataclass
 class Directory:
-    """A slapd of the test's own under path, stopped by stop() (and by the fixture that made it)."""
+    """A slapd of the test's own under path, stopped by stop() (and by the fixture that made it).
+
+    tls_addresses: further addresses where ldaps:// listens (molecule/ldap: podman's bridge, for
+    the pod), and tls_names the further names of its certificate (IP:... or DNS:...)."""
 
     path: Path
     port: int = field(default_factory=free_port)
     tls_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    tls_addresses: tuple[str, ...] = ()
+    tls_names: tuple[str, ...] = ()
 
     @property
     def uri(self) -> str:
@@ -116,12 +136,17 @@ class Directory:
         return f"ldaps://127.0.0.1:{self.tls_port}"
 
     @property
+    def listen_uris(self) -> list[str]:
+        further = [f"ldaps://{address}:{self.tls_port}" for address in self.tls_addresses]
+        return [self.uri, self.tls_uri, *further]
+
+    @property
     def ca_cert(self) -> Path:
         return self.path / "ca" / "ca.pem"
 
     def create(self) -> None:
         ca_cert, ca_key = make_certificate_authority(self.path / "ca", "authproxy test CA")
-        cert, key = make_server_certificate(self.path / "ca", ca_cert, ca_key)
+        cert, key = make_server_certificate(self.path / "ca", ca_cert, ca_key, self.tls_names)
         config, data = self.path / "slapd.d", self.path / "data"
         config.mkdir()
         data.mkdir()
@@ -235,7 +260,7 @@ olcMemberOfMemberOfAD: memberOf
             self.create()
         with (self.path / "slapd.log").open("ab") as log:
             self.process = subprocess.Popen(
-                ["slapd", "-d", "0", "-h", f"{self.uri} {self.tls_uri}", "-F", str(self.path / "slapd.d")],
+                ["slapd", "-d", "0", "-h", " ".join(self.listen_uris), "-F", str(self.path / "slapd.d")],
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
@@ -255,8 +280,20 @@ olcMemberOfMemberOfAD: memberOf
         if first:
             self.modify(self.group())
 
+    def save(self) -> None:
+        fields = ("port", "tls_port", "tls_addresses", "tls_names")
+        (self.path / "directory.json").write_text(json.dumps({name: getattr(self, name) for name in fields}))
+
+    @classmethod
+    def load(cls, path: Path) -> Directory:
+        saved = json.loads((path / "directory.json").read_text())
+        saved["tls_addresses"], saved["tls_names"] = tuple(saved["tls_addresses"]), tuple(saved["tls_names"])
+        return cls(path, **saved)
+
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is None:
+            self._stop_started_elsewhere()
+        elif self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # slapd's clean shutdown
             try:
                 self.process.wait(timeout=10)
@@ -264,6 +301,28 @@ olcMemberOfMemberOfAD: memberOf
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def _stop_started_elsewhere(self) -> None:
+        """Stop the slapd of the pid file, which another process started."""
+        try:
+            pid = int((self.path / "slapd.pid").read_text())
+            os.kill(pid, signal.SIGINT)
+        except (OSError, ValueError):
+            return  # none runs
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+
+    def set_password(self, uid: str, password: str) -> None:
+        self.modify(
+            f"{ldif_value('dn', user_dn(uid))}\nchangetype: modify\nreplace: userPassword\n"
+            f"{ldif_value('userPassword', password)}\n"
+        )
 
     def modify(self, ldif: str) -> None:
         """Apply an LDIF change as the directory's administrator, with ldapmodify."""
@@ -281,3 +340,37 @@ def run(command: list[str]) -> None:
 
 def slapd_available() -> bool:
     return all(shutil.which(tool) for tool in ("slapd", "slapadd", "ldapmodify", "openssl"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A test slapd in the background (molecule/ldap).")
+    parser.add_argument("command", choices=["start", "stop"])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--port", type=int, default=0, help="of ldap:// (default: a free one)")
+    parser.add_argument("--tls-port", type=int, default=0, help="of ldaps:// (default: a free one)")
+    parser.add_argument("--address", action="append", default=[], help="where ldaps:// also listens")
+    parser.add_argument("--name", action="append", default=[], help="IP:... or DNS:... of the certificate")
+    arguments = parser.parse_args()
+    path: Path = arguments.path
+    if arguments.command == "stop":
+        if (path / "directory.json").exists():
+            Directory.load(path).stop()
+        return
+    if (path / "directory.json").exists():
+        directory = Directory.load(path)
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        directory = Directory(
+            path,
+            port=arguments.port or free_port(),
+            tls_port=arguments.tls_port or free_port(),
+            tls_addresses=tuple(arguments.address),
+            tls_names=tuple(arguments.name),
+        )
+        directory.save()
+    directory.start()
+    print(json.dumps({"tls_port": directory.tls_port, "ca": str(directory.ca_cert)}))
+
+
+if __name__ == "__main__":
+    main()
