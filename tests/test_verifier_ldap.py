@@ -200,7 +200,9 @@ def test_a_very_long_name_is_refused_without_asking_the_directory(
 # Who may come in: a group, a filter, a DN template instead of a service account.
 
 
-@pytest.mark.parametrize("attribute", ["member", "memberOf"])
+# memberOf with a matching rule, as Active Directory's nested groups are asked for
+# (memberOf:1.2.840.113556.1.4.1941:); slapd knows distinguishedNameMatch (2.5.13.1).
+@pytest.mark.parametrize("attribute", ["member", "memberOf", "memberOf:2.5.13.1:"])
 def test_a_required_group_lets_its_members_in_and_no_one_else(
     verifier: ModuleType, shared_directory: Directory, password_file: Path, attribute: str
 ) -> None:

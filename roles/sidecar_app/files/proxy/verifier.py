@@ -369,7 +369,8 @@ class LdapDirectory:
         """The directory's name of the user if the password binds and the user may come in."""
         settings = self.settings
         user_filter = settings.user_filter.replace("{user}", escape_filter_value(user))
-        by_member_of = settings.group_dn and settings.group_attribute.lower() == "memberof"
+        # memberOf, also with a matching rule (AD's nested groups: memberOf:1.2.840.113556.1.4.1941:)
+        by_member_of = settings.group_dn and settings.group_attribute.split(":")[0].lower() == "memberof"
         if by_member_of:
             group = escape_filter_value(settings.group_dn)
             user_filter = f"(&{user_filter}({settings.group_attribute}={group}))"
