@@ -3,7 +3,6 @@ the tests use to reach it: HTTP requests, podman, ansible-playbook."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 import testinfra
 import yaml
 from http_requests import Response, basic
+from scenario_playbooks import PLAYBOOK_ENV, playbook_command, run_playbook
 
 SCENARIO = Path(__file__).resolve().parent.parent
 # The role's inputs in this scenario, as molecule.yml gives them.
@@ -23,9 +23,7 @@ APP_NAME = str(HOST_VARS["sidecar_app_name"])
 PUBLISH_PORT = int(HOST_VARS["sidecar_app_publish_port"])
 BASE_URL = f"http://127.0.0.1:{PUBLISH_PORT}/"
 # The test modules take these from here, with the scenario's facts.
-__all__ = ["basic"]
-# molecule sets ANSIBLE_FORCE_COLOR, which would win over ANSIBLE_NOCOLOR.
-PLAYBOOK_ENV = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "false"}
+__all__ = ["PLAYBOOK_ENV", "basic", "playbook_command", "run_playbook"]
 
 
 def request(url: str = BASE_URL, authorization: str | None = None, **options: Any) -> Response:  # noqa: ANN401
@@ -41,23 +39,6 @@ def podman(*args: str) -> str:
 def inspect(component: str, template: str) -> str:
     """podman inspect --format template of the scenario's container of this component (app, ...)."""
     return podman("inspect", "--format", template, f"{APP_NAME}-{component}")
-
-
-def playbook_command(playbook: Path, *args: str, **extra_vars: object) -> list[str]:
-    """ansible-playbook of playbook on the scenario's inventory, with these extra vars."""
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    extra = ["-e", json.dumps(extra_vars)] if extra_vars else []
-    return ["ansible-playbook", "--inventory", inventory, *extra, *args, str(playbook)]
-
-
-def run_playbook(playbook: Path, *args: str, **extra_vars: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        playbook_command(playbook, *args, **extra_vars),
-        capture_output=True,
-        text=True,
-        env=PLAYBOOK_ENV,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="session")
