@@ -63,6 +63,7 @@ LDAP_URIS = "Check that sidecar_app_ldap_uris lists well-formed LDAP URIs"
 LDAP_CLEAR_TEXT = "Check that no password goes to the directory in clear text"
 LDAP_ONE_WAY = "Check that users are found one way, by a service account or a DN template"
 LDAP_TIMEOUT = "Check that sidecar_app_ldap_timeout is from 1 to 30 seconds"
+LDAP_FILTER = "Check that sidecar_app_ldap_user_filter is a filter that takes the user name"
 
 CASES: list[Case] = [
     # tasks/assert_inputs.yml
@@ -335,13 +336,13 @@ CASES: list[Case] = [
     Case(
         "ldap-filter-without-user",
         LDAP | {"sidecar_app_ldap_user_filter": "(uid=admin)"},
-        "Check that sidecar_app_ldap_user_filter is a filter that takes the user name",
+        LDAP_FILTER,
         r"sidecar_app_ldap_user_filter = \W\(uid=admin\)\W is not allowed: use a parenthesised filter with",
     ),
     Case(
         "ldap-filter-without-parentheses",
         LDAP | {"sidecar_app_ldap_user_filter": "uid={user}"},
-        "Check that sidecar_app_ldap_user_filter is a filter that takes the user name",
+        LDAP_FILTER,
         r"sidecar_app_ldap_user_filter = \Wuid=\{user\}\W is not allowed",
     ),
     Case(
