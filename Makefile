@@ -86,6 +86,7 @@ lint: setup
 
 molecule: setup
 	molecule test
+	molecule test -s ldap
 
 # The cluster scenarios, against the current kubeconfig context. scripts/cluster-reachable.py
 # exits 0 when the scenario can run, 77 (skip) after printing one line that says why not; any

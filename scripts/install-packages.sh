@@ -10,8 +10,13 @@ set -euo pipefail
 # The local cluster (scripts/local-cluster/cluster.sh): containerd, the CNI plugins, iptables for
 # kube-proxy, Debian's image registry, and gcc with static libc for the pause program; go comes
 # from the machine (1.26 or later), as the Kubernetes module needs.
+#
+# The verifier's ldap mode: slapd and ldap-utils for the test directory (tests/ldap_directory.py
+# starts a slapd of its own; the one the package may start is not used), libldap2-dev and
+# libsasl2-dev to build python-ldap in the virtualenv.
 packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk shellcheck
-  skopeo containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps)
+  skopeo containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps
+  slapd ldap-utils libldap2-dev libsasl2-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

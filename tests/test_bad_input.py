@@ -51,6 +51,19 @@ ROUTE_HOST = "Check that sidecar_app_route_host is a DNS name"
 IMAGE_REFERENCE = "Check that given images are image references"
 CSC_PROJECT = "Check that sidecar_app_csc_project is a CSC project number"
 SPEC_FAILED = "Validation of arguments failed: "
+# An ldap mode that passes every rule of tasks/assert_ldap.yml; each case breaks one.
+LDAP = {
+    "sidecar_app_auth": "ldap",
+    "sidecar_app_ldap_uris": ["ldaps://ldap.example.org"],
+    "sidecar_app_ldap_base_dn": "ou=people,dc=example,dc=org",
+    "sidecar_app_ldap_bind_dn": "cn=sidecar,dc=example,dc=org",
+    "sidecar_app_ldap_bind_password": "a-service-password",
+}
+LDAP_URIS = "Check that sidecar_app_ldap_uris lists well-formed LDAP URIs"
+LDAP_CLEAR_TEXT = "Check that no password goes to the directory in clear text"
+LDAP_ONE_WAY = "Check that users are found one way, by a service account or a DN template"
+LDAP_TIMEOUT = "Check that sidecar_app_ldap_timeout is from 1 to 30 seconds"
+LDAP_FILTER = "Check that sidecar_app_ldap_user_filter is a filter that takes the user name"
 
 CASES: list[Case] = [
     # tasks/assert_inputs.yml
@@ -262,6 +275,116 @@ CASES: list[Case] = [
         r"sidecar_app_render_dir = \Wrender\W is for rendering, and this entry point deploys: "
         r"run playbooks/render.yml",
     ),
+    # tasks/assert_ldap.yml
+    Case(
+        "ldap-without-the-verifier",
+        LDAP | {"sidecar_app_auth_cache": False},
+        "Check that LDAP has the verifier to ask the directory",
+        r"sidecar_app_auth ldap needs the verifier container, .* set sidecar_app_auth_cache true",
+    ),
+    Case(
+        "ldap-without-uris",
+        LDAP | {"sidecar_app_ldap_uris": []},
+        LDAP_URIS,
+        r"sidecar_app_ldap_uris = \[\] is not allowed: give one or more URIs such as ldaps://",
+    ),
+    Case(
+        "ldap-uri-with-a-path",
+        LDAP | {"sidecar_app_ldap_uris": ["ldaps://ldap.example.org/dc=example"]},
+        LDAP_URIS,
+        r"sidecar_app_ldap_uris = \[\Wldaps://ldap.example.org/dc=example\W\] is not allowed",
+    ),
+    Case(
+        "ldap-uri-of-another-scheme",
+        LDAP | {"sidecar_app_ldap_uris": ["https://ldap.example.org"]},
+        LDAP_URIS,
+        r"sidecar_app_ldap_uris = \[\Whttps://ldap.example.org\W\] is not allowed",
+    ),
+    Case(
+        "ldap-plain-to-another-host",
+        LDAP | {"sidecar_app_ldap_uris": ["ldaps://a.example.org", "ldap://b.example.org:389"]},
+        LDAP_CLEAR_TEXT,
+        r"sidecar_app_ldap_uris has plain ldap:// URIs \[\Wldap://b.example.org:389\W\], which would send "
+        r"passwords in clear text: use ldaps://, or set sidecar_app_ldap_starttls true",
+    ),
+    Case(
+        "ldap-without-base-dn",
+        LDAP | {"sidecar_app_ldap_base_dn": ""},
+        "Check that sidecar_app_ldap_base_dn is given",
+        r"sidecar_app_ldap_base_dn is empty: give the DN under which users are searched",
+    ),
+    Case(
+        "ldap-bind-dn-and-dn-template",
+        LDAP | {"sidecar_app_ldap_user_dn_template": "uid={user},ou=people,dc=example,dc=org"},
+        LDAP_ONE_WAY,
+        r"sidecar_app_ldap_bind_dn = \Wcn=sidecar,dc=example,dc=org\W and "
+        r"sidecar_app_ldap_user_dn_template = \Wuid=\{user\},ou=people,dc=example,dc=org\W: set exactly one",
+    ),
+    Case(
+        "ldap-neither-bind-dn-nor-dn-template",
+        LDAP | {"sidecar_app_ldap_bind_dn": ""},
+        LDAP_ONE_WAY,
+        r"sidecar_app_ldap_bind_dn = \W\W and sidecar_app_ldap_user_dn_template = \W\W: set exactly one",
+    ),
+    Case(
+        "ldap-service-account-without-password",
+        LDAP | {"sidecar_app_ldap_bind_password": ""},
+        "Check that the service account has a password",
+        r"sidecar_app_ldap_bind_password is empty: give the password of sidecar_app_ldap_bind_dn "
+        r"\Wcn=sidecar,dc=example,dc=org\W \(from Ansible Vault, or SIDECAR_APP_LDAP_BIND_PASSWORD",
+    ),
+    Case(
+        "ldap-filter-without-user",
+        LDAP | {"sidecar_app_ldap_user_filter": "(uid=admin)"},
+        LDAP_FILTER,
+        r"sidecar_app_ldap_user_filter = \W\(uid=admin\)\W is not allowed: use a parenthesised filter with",
+    ),
+    Case(
+        "ldap-filter-without-parentheses",
+        LDAP | {"sidecar_app_ldap_user_filter": "uid={user}"},
+        LDAP_FILTER,
+        r"sidecar_app_ldap_user_filter = \Wuid=\{user\}\W is not allowed",
+    ),
+    Case(
+        "ldap-dn-template-without-user",
+        LDAP
+        | {
+            "sidecar_app_ldap_bind_dn": "",
+            "sidecar_app_ldap_user_dn_template": "uid=admin,dc=example,dc=org",
+        },
+        "Check that sidecar_app_ldap_user_dn_template takes the user name",
+        r"sidecar_app_ldap_user_dn_template = \Wuid=admin,dc=example,dc=org\W has no \{user\}: use a DN",
+    ),
+    Case(
+        "ldap-ca-file-missing",
+        LDAP | {"sidecar_app_ldap_ca_file": "/nonexistent/ca.pem"},
+        "Check that sidecar_app_ldap_ca_file is a file",
+        r"sidecar_app_ldap_ca_file = \W/nonexistent/ca.pem\W is not a file on the controller: give the PEM",
+    ),
+    Case(
+        "ldap-timeout-0",
+        LDAP | {"sidecar_app_ldap_timeout": 0},
+        LDAP_TIMEOUT,
+        r"sidecar_app_ldap_timeout = 0 is not allowed: use 1 to 30 seconds",
+    ),
+    Case(
+        "ldap-timeout-31",
+        LDAP | {"sidecar_app_ldap_timeout": 31},
+        LDAP_TIMEOUT,
+        r"sidecar_app_ldap_timeout = 31",
+    ),
+    Case(
+        "ldap-verify-user-without-password",
+        LDAP | {"sidecar_app_ldap_verify_user": "alice"},
+        "Check that sidecar_app_ldap_verify_user comes with its password",
+        r"Give sidecar_app_ldap_verify_user \Walice\W and sidecar_app_ldap_verify_password both",
+    ),
+    Case(
+        "unknown-auth",
+        {"sidecar_app_auth": "oidc"},
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r"value of sidecar_app_auth must be one of: htpasswd, ldap, got: oidc",
+    ),
     # meta/argument_specs.yml, checked by ansible-core itself
     Case(
         "port-not-a-number",
@@ -394,5 +517,6 @@ def test_bad_input_fails_before_any_change(case: Case, tmp_path: Path) -> None:
     for user in all_vars["sidecar_app_users"]:
         if len(user.get("password", "")) > 3:
             assert user["password"] not in output
+    assert LDAP["sidecar_app_ldap_bind_password"] not in output
     pods = subprocess.run(["podman", "pod", "exists", name], check=False)
     assert pods.returncode != 0

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import bcrypt
 import pytest
@@ -43,7 +44,7 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def test_every_environment_variable_the_verifier_reads_is_one_the_role_sets() -> None:
+def environment_variables_read() -> set[str]:
     tree = ast.parse((ROOT / SOURCE).read_text())
     read = {
         node.args[0].value
@@ -59,11 +60,32 @@ def test_every_environment_variable_the_verifier_reads_is_one_the_role_sets() ->
         and ast.unparse(node.value) == "os.environ"
         and isinstance(node.slice, ast.Constant)
     }
+    return read
+
+
+def environment_variables_set_by_role(variables: str) -> set[str]:
+    """The names in one list of the verifier container's environment (vars/main.yml): the one of
+    every mode, or the one the ldap mode adds to it."""
     role_vars = yaml.safe_load((ROOT / "roles/sidecar_app/vars/main.yml").read_text())
     # One container definition, which podman and the clusters both run.
-    set_by_role = {variable["name"] for variable in role_vars["__sidecar_app_verifier_container"]["env"]}
+    assert variables in role_vars["__sidecar_app_verifier_container"]["env"]
+    return {variable["name"] for variable in role_vars[variables]}
+
+
+def ldap_mode_variables(names: set[str]) -> set[str]:
+    return {name for name in names if name == "AUTH_SOURCE" or name.startswith("LDAP_")}
+
+
+def test_every_environment_variable_the_verifier_reads_is_one_the_role_sets() -> None:
+    read = environment_variables_read()
     assert read
-    assert read == set_by_role
+    assert read - ldap_mode_variables(read) == environment_variables_set_by_role("__sidecar_app_verifier_env")
+
+
+def test_the_role_sets_the_variables_of_the_ldap_mode() -> None:
+    read = ldap_mode_variables(environment_variables_read())
+    assert "LDAP_URIS" in read
+    assert read == environment_variables_set_by_role("__sidecar_app_verifier_ldap_env")
 
 
 def test_counting_does_not_wait_for_the_htpasswd_lock(verifier: ModuleType) -> None:
@@ -127,13 +149,13 @@ def test_a_new_header_sent_by_many_requests_at_once_is_checked_with_bcrypt_once(
     """nginx holds no request back while the first asks (no proxy_cache_lock): they all arrive."""
     write_htpasswd(tmp_path / "htpasswd", admin="right")
     looked_up = threading.Semaphore(0)
-    look_up = verifier.VERIFIED.user
+    look_up = verifier.VERIFIED.entry
 
-    def counted_look_up(*args: object) -> str | None:
+    def counted_look_up(*args: Any) -> tuple[str, Any] | None:  # noqa: ANN401
         looked_up.release()
         return look_up(*args)
 
-    monkeypatch.setattr(verifier.VERIFIED, "user", counted_look_up)
+    monkeypatch.setattr(verifier.VERIFIED, "entry", counted_look_up)
     users: list[str | None] = []
     threads = [
         threading.Thread(target=lambda: users.append(verifier.authenticated_user(basic("admin", "right"))))
