@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ldap_sidecar
 import oauth2_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ class Configuration:
 
     @property
     def auth(self) -> str:
-        """How the variant authenticates: none, basic, steady or sidecar (as deployed)."""
+        """How the variant authenticates: none, basic, steady, sidecar (as deployed) or ldap."""
         return self.variant.removeprefix("fast-")
 
     @property
@@ -102,6 +103,8 @@ def configurations(role: dict[str, Any]) -> list[Configuration]:
         Configuration("sidecar, no expiry (steady)", 8093, variant="steady"),
         Configuration("fast upstream, no auth", 8096, credentials=False, variant="fast-none"),
         Configuration("fast upstream, sidecar", 8097, variant="fast-sidecar"),
+        Configuration(ldap_sidecar.LABEL, ldap_sidecar.PORT, variant=ldap_sidecar.VARIANT),
+        Configuration(ldap_sidecar.FLOOD, ldap_sidecar.PORT, variant=ldap_sidecar.VARIANT, flood=True),
         *oauth2_proxy_configurations(),
     ]
 
@@ -142,6 +145,7 @@ ROLE_VALUES = {
     "state_dir": "sidecar_app_state_dir",
     "app_port": "sidecar_app_app_port",
     "proxy_port": "__sidecar_app_proxy_port",
+    "verifier_port": "__sidecar_app_verifier_port",
     "uid": "sidecar_app_podman_uid",
     "tmpfs": "__sidecar_app_podman_tmpfs_options['proxy-tmp']",
     "base_image": "sidecar_app_base_image",
@@ -302,10 +306,16 @@ class PeakMemory(threading.Thread):
 
 
 def variant_config(
-    config: str, deployed_port: int, port: int, auth: str, upstream: tuple[int, int] | None = None
+    config: str,
+    deployed_port: int,
+    port: int,
+    auth: str,
+    upstream: tuple[int, int] | None = None,
+    verifier: tuple[int, int] | None = None,
 ) -> str:
-    """The deployed nginx.conf with another port and authentication, and with upstream =
-    (app port, other port) in front of another upstream, for comparison only."""
+    """The deployed nginx.conf with another port and authentication, with upstream = (app port,
+    other port) in front of another upstream, and with verifier = (verifier port, other port)
+    asking another verifier; for comparison only."""
     listen = f"listen {deployed_port} default_server;"
     assert listen in config, f"the deployed nginx.conf does not {listen}"
     config = config.replace(listen, f"listen {port} default_server;")
@@ -313,7 +323,11 @@ def variant_config(
         app = "server 127.0.0.1:{} max_fails=0;"
         assert app.format(upstream[0]) in config, "the deployed nginx.conf has no app upstream"
         config = config.replace(app.format(upstream[0]), app.format(upstream[1]))
-    if auth == "sidecar":
+    if verifier:
+        server = "server 127.0.0.1:{} max_fails=0;"
+        assert server.format(verifier[0]) in config, "the deployed nginx.conf has no verifier upstream"
+        config = config.replace(server.format(verifier[0]), server.format(verifier[1]))
+    if auth in ("sidecar", "ldap"):
         return config
     auth_lines = (
         "        auth_request /_auth;\n        auth_request_set $auth_user $upstream_http_x_auth_user;\n"
@@ -354,7 +368,8 @@ def start_variant(role: dict[str, Any], image: str, config_dir: Path, variant: C
     name = role["name"]
     deployed = run("podman", "exec", f"{name}-proxy", "cat", "/etc/nginx/nginx.conf")
     upstream = (int(role["app_port"]), FAST_UPSTREAM_PORT) if variant.fast_upstream else None
-    config = variant_config(deployed, int(role["proxy_port"]), variant.port, variant.auth, upstream)
+    verifier = (int(role["verifier_port"]), ldap_sidecar.VERIFIER_PORT) if variant.auth == "ldap" else None
+    config = variant_config(deployed, int(role["proxy_port"]), variant.port, variant.auth, upstream, verifier)
     start_nginx(role, image, config_dir, variant.variant, config, limits_of=f"{name}-proxy")
 
 
@@ -380,7 +395,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(128 + signal.SIGTERM))
     role = role_values()
     name, measured = role["name"], configurations(role)
-    variants = [configuration for configuration in measured if configuration.variant]
+    # One throwaway nginx per variant, also where two configurations share it.
+    variants = list({c.variant: c for c in measured if c.variant}.values())
     oauth2_proxy_image = oauth2_proxy.build_image(role["base_image"])
     print("Redeploying the local deployment: make teardown, make deploy (cold), make deploy (warm) ...")
     timed_make("teardown")
@@ -396,31 +412,45 @@ def main() -> None:
 
     results: dict[tuple[str, int], list[Result]] = {}
     memory = {"proxy": 0, "verifier": 0}
-    containers = [f"bench-{variant.variant}" for variant in variants] + ["bench-fast-upstream"]
+    containers = [f"bench-{variant.variant}" for variant in variants] + [
+        "bench-fast-upstream",
+        ldap_sidecar.VERIFIER,
+    ]
+    directory = None
     with tempfile.TemporaryDirectory() as config_dir:
-        # The app's limits: it stands in for the app.
-        start_nginx(role, image, Path(config_dir), "fast-upstream", FAST_UPSTREAM_CONFIG, f"{name}-app")
-        for variant in variants:
-            start_variant(role, image, Path(config_dir), variant)
-        oauth2_proxy.start(
-            oauth2_proxy_image,
-            sandbox(role, f"{name}-proxy"),
-            role["state_dir"],
-            int(role["app_port"]),
-            Path(config_dir),
-        )
-        time.sleep(2)
-        for container in containers:
-            state = run("podman", "inspect", "--format", "{{.State.Running}}", container).strip()
-            if state != "true":
-                logs = subprocess.run(
-                    ["podman", "logs", container], capture_output=True, text=True, check=False
-                )
-                sys.exit(f"{container} did not start:\n{logs.stdout}{logs.stderr}")
-        deployed = [f"{name}-{part}" for part in ("app", "proxy", "verifier")]
-        pod = [*deployed, *containers, oauth2_proxy.CONTAINER]
-        pod_pids = [pid for container in pod for pid in container_pids(container)]
         try:
+            # The app's limits: it stands in for the app.
+            start_nginx(role, image, Path(config_dir), "fast-upstream", FAST_UPSTREAM_CONFIG, f"{name}-app")
+            deployed_env = dict(
+                variable.split("=", 1)
+                for variable in json.loads(
+                    run("podman", "inspect", "--format", "{{json .Config.Env}}", f"{name}-verifier")
+                )
+                if variable.startswith(("AUTH_", "VERIFIER_"))
+            )
+            directory = ldap_sidecar.start(
+                image, sandbox(role, f"{name}-verifier"), deployed_env, Path(config_dir)
+            )
+            for variant in variants:
+                start_variant(role, image, Path(config_dir), variant)
+            oauth2_proxy.start(
+                oauth2_proxy_image,
+                sandbox(role, f"{name}-proxy"),
+                role["state_dir"],
+                int(role["app_port"]),
+                Path(config_dir),
+            )
+            time.sleep(2)
+            for container in containers:
+                state = run("podman", "inspect", "--format", "{{.State.Running}}", container).strip()
+                if state != "true":
+                    logs = subprocess.run(
+                        ["podman", "logs", container], capture_output=True, text=True, check=False
+                    )
+                    sys.exit(f"{container} did not start:\n{logs.stdout}{logs.stderr}")
+            deployed = [f"{name}-{part}" for part in ("app", "proxy", "verifier")]
+            pod = [*deployed, *containers, oauth2_proxy.CONTAINER]
+            pod_pids = [pid for container in pod for pid in container_pids(container)]
             cookie = oauth2_proxy.sign_in(netns_pid, "admin", password)
             for repetition in range(1, REPETITIONS + 1):
                 print(f"repetition {repetition}/{REPETITIONS} ...", flush=True)
@@ -439,7 +469,11 @@ def main() -> None:
                                 target=wrk, args=(netns_pid, configuration.port, 10, None, flood_script)
                             )
                             flood.start()
-                        auth = header if configuration.credentials else None
+                        auth = (
+                            (ldap_sidecar.header() if configuration.auth == "ldap" else header)
+                            if configuration.credentials
+                            else None
+                        )
                         proxy = configuration.proxy_container(name)
                         proxy_pids = container_pids(proxy) if proxy else []
                         cpu_before = cpu_seconds(proxy_pids)
@@ -456,10 +490,12 @@ def main() -> None:
                             memory = {k: max(memory[k], v) for k, v in sampler.peak.items()}
                         results.setdefault((configuration.label, connections), []).append(result)
                         print(f"  {configuration.label}, {connections} conns: {result}", flush=True)
+            misses = ldap_sidecar.miss_milliseconds(netns_pid)
         finally:
             for container in containers:
                 subprocess.run(["podman", "rm", "--force", container], capture_output=True, check=False)
             oauth2_proxy.stop()
+            ldap_sidecar.stop(directory)
 
     def median(label: str, connections: int, field: str) -> float:
         return statistics.median(getattr(r, field) for r in results[(label, connections)])
@@ -521,6 +557,12 @@ def main() -> None:
     cpu_cost = difference("cpu_us_per_request", "fast upstream, sidecar", "fast upstream, no auth")
     print(f"fast upstream auth cost us: {per_connections(cpu_cost, digits=0)}")
     print(*oauth2_proxy.summary(lambda label, c: median(label, c, "rps"), "sidecar", CONNECTIONS), sep="\n")
+    print(
+        f"ldap ratio sidecar/no-auth: {per_connections(ratio('rps', ldap_sidecar.LABEL, 'nginx, no auth'))}"
+    )
+    ldap_flood = per_connections(ratio("rps", ldap_sidecar.FLOOD, ldap_sidecar.LABEL))
+    print(f"ldap legitimate req/s under the flood / undisturbed: {ldap_flood}")
+    print(ldap_sidecar.miss_summary(misses))
     print(f"ratio sidecar/no-auth: {per_connections(ratio('rps', 'sidecar', 'nginx, no auth'))}")
 
 

@@ -17,6 +17,7 @@ from repository import ROOT, load_source
 
 # Under the name bench/run.py imports it by (bench/ is on the path when it runs as a script).
 oauth2_proxy = load_source("bench/oauth2_proxy.py", "oauth2_proxy")
+ldap_sidecar = load_source("bench/ldap_sidecar.py", "ldap_sidecar")
 bench = load_source("bench/run.py", "bench_run")
 ROLE = {
     "name": "hello-sidecar",
@@ -47,13 +48,16 @@ def test_each_configuration_is_measured_once_and_each_variant_on_a_port_of_its_o
     role = {"app_port": 8080, "proxy_port": 8081}
     measured = bench.configurations(role)
     assert len({configuration.label for configuration in measured}) == len(measured)
-    variants = [configuration for configuration in measured if configuration.variant]
-    ports = [configuration.port for configuration in variants]
+    ports_of = {}
+    for configuration in measured:
+        if configuration.variant:
+            ports_of.setdefault(configuration.variant, set()).add(configuration.port)
+    assert all(len(ports) == 1 for ports in ports_of.values())
+    ports = [port for (port,) in ports_of.values()]
     assert len(set(ports)) == len(ports)
     assert not set(ports) & set(role.values())
-    assert {configuration.variant for configuration in variants} == {
-        "none", "basic", "steady", "fast-none", "fast-sidecar"
-    }  # fmt: skip
+    assert set(ports_of) == {"none", "basic", "steady", "fast-none", "fast-sidecar", "ldap"}
+    assert ldap_sidecar.VERIFIER_PORT not in [*ports, *role.values(), 9091]
     assert bench.FAST_UPSTREAM_PORT not in ports + list(role.values())
     assert f"listen 127.0.0.1:{bench.FAST_UPSTREAM_PORT};" in bench.FAST_UPSTREAM_CONFIG
     assert oauth2_proxy.PORT not in [*ports, *role.values()]
@@ -83,6 +87,31 @@ def test_a_fast_upstream_variant_keeps_the_auth_and_proxies_to_the_fast_upstream
     assert "8080" not in config
     assert "auth_request /_auth;" in config
     assert "listen 8097 default_server;" in config
+
+
+def test_the_ldap_variant_keeps_the_auth_and_asks_the_ldap_verifier() -> None:
+    deployed = (
+        "    upstream verifier {\n        server 127.0.0.1:9091 max_fails=0;\n    }\n"
+        "    server {\n        listen 8081 default_server;\n"
+        "        auth_request /_auth;\n"
+        "        auth_request_set $auth_user $upstream_http_x_auth_user;\n    }\n"
+    )
+    port, verifier = ldap_sidecar.PORT, ldap_sidecar.VERIFIER_PORT
+    config = bench.variant_config(deployed, 8081, port, "ldap", verifier=(9091, verifier))
+    assert f"server 127.0.0.1:{verifier} max_fails=0;" in config
+    assert "9091" not in config
+    assert "auth_request /_auth;" in config
+    assert f"listen {port} default_server;" in config
+
+
+def test_the_ldap_verifier_runs_in_ldap_mode_with_the_deployed_settings() -> None:
+    deployed = {"VERIFIER_PORT": "9091", "AUTH_REALM": "Restricted", "AUTH_CACHE_SECONDS": "4"}
+    environment = ldap_sidecar.verifier_environment(deployed, "ldaps://10.88.0.1:636")
+    assert environment["VERIFIER_PORT"] == str(ldap_sidecar.VERIFIER_PORT)
+    assert environment["AUTH_SOURCE"] == "ldap"
+    assert environment["AUTH_CACHE_SECONDS"] == "4"
+    assert environment["LDAP_URIS"] == "ldaps://10.88.0.1:636"
+    assert environment["LDAP_BIND_PASSWORD_FILE"].startswith(ldap_sidecar.SECRET_DIR + "/")
 
 
 def test_cpu_time_is_read_for_the_processes_given() -> None:
