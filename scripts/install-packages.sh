@@ -13,10 +13,10 @@ set -euo pipefail
 #
 # The verifier's ldap mode: slapd and ldap-utils for the test directory (tests/ldap_directory.py
 # starts a slapd of its own; the one the package may start is not used), libldap2-dev and
-# libsasl2-dev to build python-ldap in the virtualenv.
+# libsasl2-dev and python3-dev (Python.h) to build python-ldap in the virtualenv.
 packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk shellcheck
   skopeo containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps
-  slapd ldap-utils libldap2-dev libsasl2-dev)
+  slapd ldap-utils libldap2-dev libsasl2-dev python3-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
