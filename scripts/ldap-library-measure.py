@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """ldap3 or python-ldap for the verifier's LDAP mode: the numbers behind the choice.
 
 Run with Debian's python3 and its packages python3-ldap3 and python3-ldap (what the proxy image
@@ -94,7 +94,7 @@ def main() -> None:
                     times = sorted(result.pop("times"))
                     result["median_ms"] = statistics.median(times)
                     result["p95_ms"] = times[int(len(times) * 0.95) - 1]
-                    results[f"{library} {uri.split(':')[0]}"] = result
+                    results[f"{library} {uri.split(':', maxsplit=1)[0]}"] = result
         finally:
             directory.stop()
     heading = ("library, scheme", "import ms", "RSS KiB", "RSS after", "median ms", "p95 ms")
