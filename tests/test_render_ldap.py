@@ -9,6 +9,7 @@ is validated strictly against its OpenShift schema, as tests/test_manifests.py d
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from typing import Any
 import pytest
 from combinations import APP_IMAGE, PROXY_IMAGE
 from manifest_schemas import errors
+from passlib.hash import bcrypt
 from playbook_runs import Played, inventory, play
 from role_objects import ObjectSet, load_objects
 
-BIND_PASSWORD = "the-service-account's-password"
+# Longer than the 72 bytes bcrypt reads: the role's hash of it must still work.
+BIND_PASSWORD = "the-service-account's-password, " + "long-" * 10 + "and-random"
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
 LDAP = {
     "sidecar_app_auth": "ldap",
@@ -119,7 +122,12 @@ def test_the_secret_holds_the_service_password_only_and_only_its_owner_reads_it(
         pytest.skip("a DN template needs no service account")
     secret = object_set.one("Secret")
     assert secret["metadata"]["name"] == f"{object_set.name}-ldap"
-    assert secret["data"] == {"bind-password": base64.b64encode(BIND_PASSWORD.encode()).decode()}
+    assert set(secret["data"]) == {"bind-password", "bind-password-bcrypt"}
+    assert base64.b64decode(secret["data"]["bind-password"]).decode() == BIND_PASSWORD
+    name, hashed = base64.b64decode(secret["data"]["bind-password-bcrypt"]).decode().strip().split(":", 1)
+    assert name == "bind"
+    # Of the password's SHA-256: bcrypt reads at most 72 bytes.
+    assert bcrypt.verify(hashlib.sha256(BIND_PASSWORD.encode()).hexdigest(), hashed)
     assert object_set.directory
     assert (object_set.directory / f"00-secret-{object_set.name}-ldap.yml").stat().st_mode & 0o777 == 0o600
 
@@ -154,7 +162,11 @@ def test_only_the_verifier_mounts_the_ldap_volumes_and_nobody_an_htpasswd(object
     by_name = {volume["name"]: volume for volume in spec["volumes"]}
     expected = {}
     if object_set.get("sidecar_app_ldap_bind_dn", ""):
-        expected["ldap"] = {"secretName": f"{object_set.name}-ldap", "defaultMode": 0o440}
+        expected["ldap"] = {
+            "secretName": f"{object_set.name}-ldap",
+            "defaultMode": 0o440,
+            "items": [{"key": "bind-password", "path": "bind-password"}],
+        }
     if object_set.get("sidecar_app_ldap_ca_file", ""):
         expected["ldap-ca"] = {"name": f"{object_set.name}-ldap-ca"}
     assert {
@@ -166,7 +178,20 @@ def test_only_the_verifier_mounts_the_ldap_volumes_and_nobody_an_htpasswd(object
     assert all(mount["readOnly"] for mount in mounts["verifier"].values())
     assert set(mounts["proxy"]) == {"proxy-tmp"}
     assert set(mounts["app"]) == {"app-tmp"}
-    assert object_set.pod_template["metadata"].get("annotations", {}) == {}
+
+
+def test_a_changed_service_password_changes_the_pod_template_and_nothing_shows_it(
+    object_set: ObjectSet,
+) -> None:
+    annotations = object_set.pod_template["metadata"].get("annotations", {})
+    if not object_set.get("sidecar_app_ldap_bind_dn", ""):
+        assert annotations == {}
+        return
+    secret = object_set.one("Secret")
+    hashed = base64.b64decode(secret["data"]["bind-password-bcrypt"])
+    assert annotations == {
+        "authproxy.sidecar/ldap-bind-password-bcrypt-sha256": hashlib.sha256(hashed).hexdigest()
+    }
 
 
 def test_the_verifier_is_told_the_ldap_inputs_and_where_the_files_are(object_set: ObjectSet) -> None:
