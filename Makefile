@@ -118,14 +118,17 @@ cluster-down:
 	$(LOCAL_CLUSTER) down
 
 # The cluster scenarios on the local cluster, never skipped: molecule/kubernetes as a cluster
-# admin and as a user who is only admin of one existing namespace, then molecule/openshift for
-# what a Kubernetes API server with the Route CRD serves. Images are built by podman and pushed
-# to the local registry; the Service is a NodePort on 127.0.0.1 (no ingress controller here).
+# admin, molecule/ldap-kubernetes (slapd on the pods' bridge), molecule/kubernetes as a user who
+# is only admin of one existing namespace, then molecule/openshift for what a Kubernetes API
+# server with the Route CRD serves. Images are built by podman and pushed to the local registry;
+# the Service is a NodePort on 127.0.0.1 (no ingress controller here).
 LOCAL_CLUSTER_ENV := K8S_AUTH_KUBECONFIG=$(LOCAL_KUBECONFIG) SIDECAR_APP_REGISTRY=$(LOCAL_REGISTRY)/authproxy \
 	SIDECAR_APP_REGISTRY_TLS_VERIFY=false SIDECAR_APP_SERVICE_TYPE=NodePort
 molecule-local-cluster: cluster
 	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30081 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30081/ \
 	  molecule test -s kubernetes
+	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30084 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30084/ \
+	  molecule test -s ldap-kubernetes
 	@# tests/cluster reads this user's requests from the audit log: only this run's.
 	: > $(LOCAL_CLUSTER_DIR)/logs/audit.log
 	tenant=$$($(LOCAL_CLUSTER) user authproxy-tenant authproxy-tenant) && \

@@ -1,5 +1,6 @@
-"""The molecule/ldap deployment under test (see ../molecule.yml) and its directory: the slapd
-create.yml started (tests/ldap_directory.py), which tests stop, restart and change."""
+"""The deployment under test, molecule/ldap's on podman or molecule/ldap-kubernetes's on a cluster
+(the running scenario's molecule.yml), and its directory: the slapd create.yml started
+(tests/ldap_directory.py), which tests stop, restart and change."""
 
 from __future__ import annotations
 
@@ -14,10 +15,18 @@ import yaml
 from http_requests import Response, basic, request
 from ldap_directory import Directory
 
+# Where converge.yml is (shared by both scenarios).
 SCENARIO = Path(__file__).resolve().parent.parent
-_MOLECULE = yaml.safe_load((SCENARIO / "molecule.yml").read_text())
-HOST_VARS: dict[str, Any] = _MOLECULE["provisioner"]["inventory"]["host_vars"]["podman-host"]
-BASE_URL = f"http://127.0.0.1:{int(HOST_VARS['sidecar_app_publish_port'])}/"
+_RUNNING = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", SCENARIO))
+_MOLECULE = yaml.safe_load((_RUNNING / "molecule.yml").read_text())
+# The scenario's one host.
+HOST_VARS: dict[str, Any] = next(iter(_MOLECULE["provisioner"]["inventory"]["host_vars"].values()))
+ON_PODMAN = HOST_VARS["sidecar_app_platform"] == "podman"
+BASE_URL = (
+    f"http://127.0.0.1:{int(HOST_VARS['sidecar_app_publish_port'])}/"
+    if ON_PODMAN
+    else os.environ["SIDECAR_APP_PUBLIC_URL"]
+)
 TTL = 5  # sidecar_app_auth_cache_ttl's default
 LDAP_TIMEOUT = int(HOST_VARS["sidecar_app_ldap_timeout"])
 
