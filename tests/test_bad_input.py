@@ -40,6 +40,7 @@ class Case(NamedTuple):
 
 NAME = "Check that sidecar_app_name is a DNS-1123 label of at most 40 characters"
 NAME_MESSAGE = r"sidecar_app_name = \S* is not a DNS-1123 label of at most 40 characters: use lowercase"
+QUANTITIES = "Check that the containers' requests and limits are Kubernetes quantities"
 APP_PORT = "Check that sidecar_app_app_port is an unprivileged port other than nginx's"
 PUBLISH_PORT = "Check that sidecar_app_publish_port is an unprivileged port"
 BCRYPT = "Check that sidecar_app_bcrypt_rounds is a bcrypt cost from 10 to 31"
@@ -106,6 +107,41 @@ CASES: list[Case] = [
         {"sidecar_app_replicas": -1},
         "Check that sidecar_app_replicas is not negative",
         r"sidecar_app_replicas = -1 is negative: use 0 or more",
+    ),
+    Case(
+        "cpu-limit-not-a-quantity",
+        {
+            "sidecar_app_app_resources": {
+                "requests": {"cpu": "50m", "memory": "64Mi"},
+                "limits": {"cpu": "lots", "memory": "192Mi"},
+            }
+        },
+        QUANTITIES,
+        r"sidecar_app_app_resources.limits.cpu = \Wlots\W is not a Kubernetes quantity: use a number with an "
+        r"optional suffix",
+    ),
+    Case(
+        "memory-request-with-a-space",
+        {
+            "sidecar_app_proxy_resources": {
+                "requests": {"cpu": "50m", "memory": "32 Mi"},
+                "limits": {"cpu": "1", "memory": "64Mi"},
+            }
+        },
+        QUANTITIES,
+        r"sidecar_app_proxy_resources.requests.memory = \W32 Mi\W is not a Kubernetes quantity",
+    ),
+    Case(
+        "request-over-limit",
+        {
+            "sidecar_app_verifier_resources": {
+                "requests": {"cpu": "50m", "memory": "1Gi"},
+                "limits": {"cpu": "1", "memory": "64Mi"},
+            }
+        },
+        "Check that no container requests more than its limit",
+        r"sidecar_app_verifier_resources requests memory \W1Gi\W, more than its limit \W64Mi\W, which "
+        r"Kubernetes refuses",
     ),
     Case(
         "zero-workers",

@@ -19,6 +19,11 @@ _SUFFIXES |= {prefix: Fraction(1000**power) for power, prefix in enumerate("kMGT
 _SUFFIXES |= {f"{prefix}i": Fraction(1024**power) for power, prefix in enumerate("KMGTPE", start=1)}
 
 
+def is_quantity(value: object) -> bool:
+    """Whether value reads as a Kubernetes quantity (500m, 64Mi, 1e3, 2)."""
+    return not isinstance(value, bool) and _QUANTITY.match(str(value).strip()) is not None
+
+
 def exact_quantity(value: object) -> Fraction:
     """A Kubernetes quantity (500m, 64Mi, 1e3, 2) as an exact number of base units."""
     match = _QUANTITY.match(str(value).strip())
