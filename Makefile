@@ -22,7 +22,8 @@ export LOCAL_CLUSTER_DIR ?= $(HOME)/.local/state/authproxy-sidecar/local-cluster
 LOCAL_KUBECONFIG := $(LOCAL_CLUSTER_DIR)/kubeconfig
 LOCAL_REGISTRY := 127.0.0.1:5000
 
-.PHONY: help setup deploy verify teardown test lint compat collection unit molecule molecule-clusters \
+.PHONY: help setup deploy verify teardown test test-on-cluster test-beside-cluster lint compat collection unit \
+	molecule molecule-clusters \
 	molecule-local-cluster cluster cluster-build-background cluster-down render bench bench-cluster clean
 
 help:
@@ -168,12 +169,20 @@ bench-cluster: setup
 
 # The suite ends with pytest, so its summary line closes the output.
 # The tests of the local cluster fail, rather than skip, when it does not run.
-# The cluster scenarios mostly wait for the cluster while compat and collection mostly compute:
-# they run side by side, each one's output shown whole when it ends.
+# Two halves side by side, each one's output shown whole when it ends: on the local cluster its
+# scenarios and then pytest's tests of it (mostly waiting for the cluster), and beside them
+# compat, collection and the rest of pytest (mostly computing). Last, alone, the test that the
+# cluster's down leaves the machine as it was: it compares the whole machine's links and rules.
 test: export LOCAL_CLUSTER_REQUIRED := 1
 test: lint cluster-build-background molecule
-	$(MAKE) --no-print-directory --jobs 2 --output-sync=target molecule-local-cluster collection
-	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory --jobs 2 --output-sync=target test-on-cluster test-beside-cluster
+	pytest -m machine_state tests/cluster
+
+test-on-cluster: molecule-local-cluster
+	pytest -m "not machine_state" tests/cluster
+
+test-beside-cluster: collection
+	pytest tests --ignore=tests/cluster
 
 clean:
 	rm -rf $(STAMPS) $(VENV) collections .nox

@@ -99,6 +99,8 @@ def test_namespace_admin_asked_for_nothing_outside_its_namespace(cluster: Cluste
     print(f"{NAMESPACE_ADMIN}: {len(mine)} requests, all inside its namespace or discovery")
 
 
+# Any container of another test running meanwhile would show in the snapshot.
+@pytest.mark.machine_state
 def test_cluster_down_leaves_the_machine_as_it_found_it(cluster: Cluster) -> None:
     """Down, compare with what the machine looked like before the cluster, then up again (the
     build is cached: seconds), so the suite goes on with a running cluster."""
