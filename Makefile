@@ -39,7 +39,17 @@ help:
 	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
-setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk
+setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk \
+	$(STAMPS)/bin/rclone
+
+# molecule/files's S3 store: rclone's `serve s3` (1.65 or later; Debian bookworm has 1.60), built
+# from the Go module proxy, static. The pod's own rclone is Debian's (roles/sidecar_app/files/proxy).
+RCLONE_VERSION := v1.75.1
+$(STAMPS)/bin/rclone: $(STAMPS)/packages
+	@mkdir -p $(STAMPS)/bin
+	GOBIN=$(CURDIR)/$(STAMPS)/bin CGO_ENABLED=0 go install -trimpath github.com/rclone/rclone@$(RCLONE_VERSION)
+	$@ version | grep -q '^rclone $(RCLONE_VERSION)'
+	@touch $@
 
 $(STAMPS)/packages: scripts/install-packages.sh
 	@mkdir -p $(STAMPS)
@@ -87,6 +97,7 @@ lint: setup
 molecule: setup
 	molecule test
 	molecule test -s ldap
+	molecule test -s files
 
 # The cluster scenarios, against the current kubeconfig context. scripts/cluster-reachable.py
 # exits 0 when the scenario can run, 77 (skip) after printing one line that says why not; any

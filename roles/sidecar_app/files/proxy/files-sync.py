@@ -13,7 +13,9 @@ good copy stays served, the log says why and GET / on 127.0.0.1:FILES_SYNC_PORT 
 {"status": "stale", ...} until a refresh succeeds again (200, "ok").
 
 Settings come from the environment (the role's pod template); rclone reads the store's own,
-RCLONE_CONFIG_STORE_*, the keys among them from the credentials Secret. Nothing here logs them.
+RCLONE_CONFIG_STORE_*. The S3 keys are the files access-key-id and secret-access-key of
+FILES_KEYS_DIR (the Secret's volume), read at every rclone run, so a rotated key is used without
+a restart; they reach rclone's environment only, never a log line.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ from typing import Any
 
 # rclone's own lines may be long; the end says what failed.
 MESSAGE_CHARS = 2000
+KEY_VARIABLES = {
+    "access-key-id": "RCLONE_CONFIG_STORE_ACCESS_KEY_ID",
+    "secret-access-key": "RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY",
+}
 
 
 @dataclass(frozen=True)
@@ -90,20 +96,51 @@ class SyncError(Exception):
 
 
 def log(message: str) -> None:
-    print(f"{datetime.now(UTC).isoformat(timespec='seconds')} files-sync: {message}", file=sys.stderr, flush=True)
+    print(
+        f"{datetime.now(UTC).isoformat(timespec='seconds')} files-sync: {message}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def rclone(*arguments: str) -> str:
     # --config /dev/null: the store is configured by the environment alone, and rclone has nothing
     # to read or write back. The retries and timeouts keep a dead store's failure short.
     command = [
-        "rclone", "--config", "/dev/null", "--retries", "1", "--low-level-retries", "2",
-        "--contimeout", "10s", "--timeout", "60s", *arguments,
+        "rclone",
+        "--config",
+        "/dev/null",
+        "--retries",
+        "1",
+        "--low-level-retries",
+        "2",
+        "--contimeout",
+        "10s",
+        "--timeout",
+        "60s",
+        *arguments,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - fixed program
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=rclone_environment())
     if result.returncode != 0:
-        raise SyncError(f"rclone {arguments[0]} failed ({result.returncode}): {result.stderr.strip()[-MESSAGE_CHARS:]}")
+        raise SyncError(
+            f"rclone {arguments[0]} failed ({result.returncode}): {result.stderr.strip()[-MESSAGE_CHARS:]}"
+        )
     return result.stdout
+
+
+def rclone_environment() -> dict[str, str]:
+    """This process's environment, with the S3 keys of FILES_KEYS_DIR where it is set."""
+    environment = dict(os.environ)
+    keys_dir = os.environ.get("FILES_KEYS_DIR", "")
+    if keys_dir:
+        for file_name, variable in KEY_VARIABLES.items():
+            try:
+                environment[variable] = (Path(keys_dir) / file_name).read_text().strip()
+            except OSError as error:
+                raise SyncError(
+                    f"cannot read the S3 key {file_name} in {keys_dir}: {error.strerror}"
+                ) from None
+    return environment
 
 
 def listing(remote: str) -> list[dict[str, Any]]:
@@ -138,8 +175,9 @@ class Copies:
         size = sum(entry["Size"] for entry in wanted)
         if settings.size_limit_bytes and size * 2 > settings.size_limit_bytes:
             raise SyncError(
-                f"the store holds {size} bytes; the pod's copy has room for {settings.size_limit_bytes} bytes, "
-                "two copies while a refresh runs: raise sidecar_app_files_size_limit to at least twice the size"
+                f"the store holds {size} bytes; the pod's copy has room for {settings.size_limit_bytes} "
+                "bytes, two copies while a refresh runs: raise sidecar_app_files_size_limit to at least "
+                "twice the size"
             )
         self.copies.mkdir(parents=True, exist_ok=True)
         name = "copies/" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -173,7 +211,7 @@ class Copies:
 
 def serve_health(health: Health, port: int) -> None:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_GET(self) -> None:
             status, body = health.report()
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -183,7 +221,7 @@ def serve_health(health: Health, port: int) -> None:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 - http.server's signature
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: ANN401 - http.server's signature
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
