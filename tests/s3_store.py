@@ -1,6 +1,6 @@
 """A real S3 server for the tests: `rclone serve s3` on a free port, over a folder of its own.
 
-Store(path).start() runs rclone (>= 1.65, which has `serve s3`; `make setup` builds one from the
+Store(path).start() runs rclone (>= 1.65, which has `serve s3`; `make molecule` builds one from the
 Go module proxy into .make/bin) in the background, with the access key and secret key of KEYS,
 listening on 127.0.0.1 and on the further addresses given (molecule/files: podman's bridge, where
 the pod's sync containers reach host.containers.internal). Tests fill and change the bucket through
@@ -50,7 +50,7 @@ def free_port() -> int:
 
 
 def rclone_binary() -> str:
-    """$RCLONE, else the one `make setup` builds, else rclone on PATH; one with `serve s3`."""
+    """$RCLONE, else the one `make molecule` builds, else rclone on PATH; one with `serve s3`."""
     candidates = [
         os.environ.get("RCLONE", ""),
         str(REPOSITORY / ".make" / "bin" / "rclone"),
@@ -62,7 +62,7 @@ def rclone_binary() -> str:
             found = re.match(r"rclone v(\d+)\.(\d+)", output)
             if found and (int(found[1]), int(found[2])) >= SERVE_S3_SINCE:
                 return candidate
-    raise RuntimeError("no rclone >= 1.65 (serve s3): run `make setup`, or set RCLONE to one")
+    raise RuntimeError("no rclone >= 1.65 (serve s3): run `make molecule`, or set RCLONE to one")
 
 
 def client_environment(endpoint: str) -> dict[str, str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
 
 from conftest import FILES, HEALTH, NAME, PREFIX, REFRESH, USER, get, wait_for
 from s3_store import SECRET_ACCESS_KEY, Store
@@ -105,7 +107,7 @@ def test_the_last_good_copy_is_served_while_the_store_is_down(store: Store) -> N
     assert wait_for(lambda: get(HEALTH, password="").status == 200, WITHIN)
 
 
-def test_the_secret_key_is_in_no_log_container_setting_or_served_file() -> None:
+def test_the_secret_key_is_in_no_log_container_setting_or_file_of_the_state_directory() -> None:
     containers = [f"{NAME}-{name}" for name in ("files-init", "files-sync", "proxy", "app", "verifier")]
     inspected = subprocess.run(
         ["podman", "inspect", *containers], capture_output=True, text=True, check=True
@@ -115,3 +117,9 @@ def test_the_secret_key_is_in_no_log_container_setting_or_served_file() -> None:
         logs = subprocess.run(["podman", "logs", container], capture_output=True, text=True, check=True)
         assert SECRET_ACCESS_KEY not in logs.stdout + logs.stderr, container
     assert USER["password"] not in inspected
+    # The served copies and the keys' bcrypt hashes are there, the keys are not.
+    state = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "state"
+    files = [path for path in state.rglob("*") if path.is_file() and not path.is_symlink()]
+    assert any(path.name == "hello.txt" for path in files)
+    for path in files:
+        assert SECRET_ACCESS_KEY.encode() not in path.read_bytes(), path

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Keep a copy of the files of a slow, safe store (S3, a host folder, a volume) where nginx serves them.
 
     files-sync.py --once   the init container: the first copy; exits 1 with rclone's message if it fails
@@ -221,8 +220,8 @@ def serve_health(health: Health, port: int) -> None:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: ANN401 - http.server's signature
-            pass
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """No line per probe; errors are still logged."""
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -234,7 +233,7 @@ def main() -> int:
     if "--once" in sys.argv[1:]:
         try:
             copies.refresh(settings)
-        except SyncError as error:
+        except (SyncError, OSError) as error:
             log(f"the first copy failed, nothing to serve: {error}")
             return 1
         return 0
@@ -242,6 +241,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     health = Health()
     serve_health(health, settings.port)
+    served = copies.served() or "nothing yet"
+    log(f"refreshing from {settings.remote} every {settings.refresh_seconds} s, serving {served}")
     while True:
         try:
             copies.refresh(settings)
