@@ -190,6 +190,6 @@ def test_the_sidecar_keeps_the_last_good_copy_while_the_store_is_down_and_says_s
         assert served(tmp_path)["index.html"] == "<h1>after the outage</h1>"
     finally:
         sidecar.send_signal(signal.SIGTERM)
-        _, log = sidecar.communicate(timeout=30)
+        log = sidecar.communicate(timeout=30)[1]
     assert f"refresh failed, still serving {first}" in log
     assert SECRET_ACCESS_KEY not in log
