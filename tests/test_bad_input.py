@@ -65,6 +65,21 @@ LDAP_CLEAR_TEXT = "Check that no password goes to the directory in clear text"
 LDAP_ONE_WAY = "Check that users are found one way, by a service account or a DN template"
 LDAP_TIMEOUT = "Check that sidecar_app_ldap_timeout is from 1 to 30 seconds"
 LDAP_FILTER = "Check that sidecar_app_ldap_user_filter is a filter that takes the user name"
+FILES = {
+    "sidecar_app_files_source": "s3",
+    "sidecar_app_files_s3_endpoint": "https://a3s.fi",
+    "sidecar_app_files_s3_bucket": "reports",
+    "sidecar_app_files_s3_access_key_id": "an-access-key",
+    "sidecar_app_files_s3_secret_access_key": "a-files-secret-key",
+}
+FILES_PLATFORM = "Check that sidecar_app_files_source fits the platform"
+FILES_PATH = "Check that sidecar_app_files_path is a path of its own under /"
+FILES_REFRESH = "Check that sidecar_app_files_refresh_seconds is from 10 to 86400"
+FILES_SIZE = "Check that sidecar_app_files_size_limit is a size, given on a cluster"
+FILES_BUCKET = "Check that the S3 bucket is named"
+FILES_KEYS = "Check that the S3 keys are given"
+FILES_HOST_PATH = "Check that sidecar_app_files_host_path is an absolute path"
+FILES_PVC = "Check that sidecar_app_files_pvc_claim names a claim"
 
 CASES: list[Case] = [
     # tasks/assert_inputs.yml
@@ -421,6 +436,95 @@ CASES: list[Case] = [
         ARGUMENT_SPEC,
         SPEC_FAILED + r"value of sidecar_app_auth must be one of: htpasswd, ldap, got: oidc",
     ),
+    # sidecar_app_files_source (tasks/assert_files.yml)
+    Case(
+        "files-pvc-on-podman",
+        FILES | {"sidecar_app_files_source": "pvc", "sidecar_app_files_pvc_claim": "data"},
+        FILES_PLATFORM,
+        r"sidecar_app_files_source = \Wpvc\W does not work on sidecar_app_platform podman: use host",
+    ),
+    Case(
+        "files-host-folder-on-a-cluster",
+        FILES
+        | IMAGES
+        | {
+            "sidecar_app_platform": "kubernetes",
+            "sidecar_app_files_source": "host",
+            "sidecar_app_files_host_path": "/srv/data",
+            "sidecar_app_files_size_limit": "1Gi",
+        },
+        FILES_PLATFORM,
+        r"sidecar_app_files_source = \Whost\W does not work on sidecar_app_platform kubernetes",
+    ),
+    Case(
+        "files-path-with-a-dot-dot-segment",
+        FILES | {"sidecar_app_files_path": "/files/../"},
+        FILES_PATH,
+        r"sidecar_app_files_path = \W/files/\.\./\W is not allowed: use a path that begins and ends with /",
+    ),
+    Case(
+        "files-path-the-root",
+        FILES | {"sidecar_app_files_path": "/"},
+        FILES_PATH,
+        r"sidecar_app_files_path = \W/\W is not allowed",
+    ),
+    Case(
+        "files-refresh-too-often",
+        FILES | {"sidecar_app_files_refresh_seconds": 1},
+        FILES_REFRESH,
+        r"sidecar_app_files_refresh_seconds = 1 is not allowed: use from 10 to 86400 seconds",
+    ),
+    Case(
+        "files-size-limit-missing-on-a-cluster",
+        FILES | IMAGES | {"sidecar_app_platform": "openshift"},
+        FILES_SIZE,
+        r"sidecar_app_files_size_limit = \W\W is not allowed: give the size of the pod's copy of the files"
+        r" as a Kubernetes quantity such as 512Mi or 2Gi \(required on a cluster",
+    ),
+    Case(
+        "files-size-limit-not-a-quantity",
+        FILES | {"sidecar_app_files_size_limit": "1 GB"},
+        FILES_SIZE,
+        r"sidecar_app_files_size_limit = \W1 GB\W is not allowed",
+    ),
+    Case(
+        "files-bucket-missing",
+        FILES | {"sidecar_app_files_s3_bucket": ""},
+        FILES_BUCKET,
+        r"sidecar_app_files_source s3 needs sidecar_app_files_s3_endpoint .* sidecar_app_files_s3_bucket \(a"
+        r" bucket name, now \W\W\)",
+    ),
+    Case(
+        "files-secret-key-missing",
+        FILES | {"sidecar_app_files_s3_secret_access_key": ""},
+        FILES_KEYS,
+        r"sidecar_app_files_source s3 needs sidecar_app_files_s3_access_key_id and"
+        r" sidecar_app_files_s3_secret_access_key .* one or both are empty",
+    ),
+    Case(
+        "files-host-path-relative",
+        {"sidecar_app_files_source": "host", "sidecar_app_files_host_path": "data"},
+        FILES_HOST_PATH,
+        r"sidecar_app_files_source host needs sidecar_app_files_host_path, the absolute path of a folder",
+    ),
+    Case(
+        "files-pvc-claim-missing",
+        FILES
+        | IMAGES
+        | {
+            "sidecar_app_platform": "kubernetes",
+            "sidecar_app_files_source": "pvc",
+            "sidecar_app_files_size_limit": "1Gi",
+        },
+        FILES_PVC,
+        r"sidecar_app_files_source pvc needs sidecar_app_files_pvc_claim, the name of an existing",
+    ),
+    Case(
+        "files-unknown-source",
+        {"sidecar_app_files_source": "ftp"},
+        ARGUMENT_SPEC,
+        SPEC_FAILED + r"value of sidecar_app_files_source must be one of: , s3, host, pvc, got: ftp",
+    ),
     # meta/argument_specs.yml, checked by ansible-core itself
     Case(
         "port-not-a-number",
@@ -554,5 +658,6 @@ def test_bad_input_fails_before_any_change(case: Case, tmp_path: Path) -> None:
         if len(user.get("password", "")) > 3:
             assert user["password"] not in output
     assert LDAP["sidecar_app_ldap_bind_password"] not in output
+    assert FILES["sidecar_app_files_s3_secret_access_key"] not in output
     pods = subprocess.run(["podman", "pod", "exists", name], check=False)
     assert pods.returncode != 0
