@@ -24,7 +24,7 @@ LOCAL_REGISTRY := 127.0.0.1:5000
 
 .PHONY: help setup deploy verify teardown test test-on-cluster test-beside-cluster lint compat collection unit \
 	molecule molecule-clusters \
-	molecule-local-cluster cluster cluster-build-background cluster-down render bench bench-cluster clean
+	molecule-local-cluster cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -41,18 +41,6 @@ help:
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
 setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk
-
-# molecule/files's S3 store: rclone's `serve s3` (1.65 or later; Debian bookworm has 1.60), built
-# from the Go module proxy, static, with the machine's go as for the local cluster (~6 min on 2
-# CPUs, once). The pod's own rclone is Debian's (roles/sidecar_app/files/proxy/Containerfile).
-RCLONE_VERSION := v1.75.1
-$(STAMPS)/bin/rclone: $(STAMPS)/packages
-	@mkdir -p $(STAMPS)/bin
-	@# Go's own installer puts it in /usr/local/go, which a non-login shell may not have on PATH.
-	PATH=$$PATH:/usr/local/go/bin; command -v go >/dev/null || { echo "go (1.26 or later) is needed to build rclone" >&2; exit 1; }; \
-	  GOBIN=$(CURDIR)/$(STAMPS)/bin CGO_ENABLED=0 go install -trimpath -ldflags '-s -w' github.com/rclone/rclone@$(RCLONE_VERSION)
-	$@ version | grep -q '^rclone $(RCLONE_VERSION)'
-	@touch $@
 
 $(STAMPS)/packages: scripts/install-packages.sh
 	@mkdir -p $(STAMPS)
@@ -97,7 +85,7 @@ lint: setup
 	ruff check .
 	ruff format --check .
 
-molecule: setup $(STAMPS)/bin/rclone
+molecule: setup
 	molecule test
 	molecule test -s ldap
 	molecule test -s files
@@ -127,6 +115,12 @@ cluster: setup
 cluster-build-background: setup
 	@echo "building the local cluster in the background, log in $(STAMPS)/cluster-build.log"
 	@$(LOCAL_CLUSTER) build > $(STAMPS)/cluster-build.log 2>&1 &
+
+# molecule/files's S3 server is rclone's `serve s3`, built from its Go module once and cached
+# (scripts/build-rclone.sh): make test starts that build too, and the scenario waits for it.
+rclone-build-background: setup
+	@echo "building rclone for the tests' S3 server in the background, log in $(STAMPS)/rclone-build.log"
+	@scripts/build-rclone.sh > $(STAMPS)/rclone-build.log 2>&1 &
 
 cluster-down:
 	$(LOCAL_CLUSTER) down
@@ -187,7 +181,7 @@ bench-cluster: setup
 # compat, collection and the rest of pytest (mostly computing). Last, alone, the test that the
 # cluster's down leaves the machine as it was: it compares the whole machine's links and rules.
 test: export LOCAL_CLUSTER_REQUIRED := 1
-test: lint cluster-build-background molecule
+test: lint cluster-build-background rclone-build-background molecule
 	$(MAKE) --no-print-directory --jobs 2 --output-sync=target test-on-cluster test-beside-cluster
 	pytest -m machine_state tests/cluster
 

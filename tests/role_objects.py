@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from playbook_runs import Played, inventory, play
 
 
 @dataclass(frozen=True)
@@ -99,3 +100,25 @@ def applied_objects(calls: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for number, obj in enumerate(others, start=1):
         objects[f"{number:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yml"] = obj
     return objects
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """playbooks/render.yml run once for several hosts: each one's objects, and the run."""
+
+    sets: dict[str, ObjectSet]
+    played: Played
+    inventory: Path
+    home: Path
+
+    def again(self) -> Played:
+        return play("playbooks/render.yml", "-i", str(self.inventory), home=self.home).must_succeed()
+
+
+def render(base: Path, hosts: dict[str, dict[str, Any]]) -> Rendered:
+    """Render each host's inputs into base/<host>; the run must succeed."""
+    hosts = {name: inputs | {"sidecar_app_render_dir": str(base / name)} for name, inputs in hosts.items()}
+    hosts_file = inventory(base / "hosts.yml", hosts)
+    played = play("playbooks/render.yml", "-i", str(hosts_file), home=base / "home").must_succeed()
+    sets = {name: ObjectSet(inputs, load_objects(base / name), base / name) for name, inputs in hosts.items()}
+    return Rendered(sets, played, hosts_file, base / "home")

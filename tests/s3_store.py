@@ -1,11 +1,12 @@
 """A real S3 server for the tests: `rclone serve s3` on a free port, over a folder of its own.
 
-Store(path).start() runs rclone (>= 1.65, which has `serve s3`; `make molecule` builds one from the
-Go module proxy into .make/bin) in the background, with the access key and secret key of KEYS,
-listening on 127.0.0.1 and on the further addresses given (molecule/files: podman's bridge, where
-the pod's sync containers reach host.containers.internal). Tests fill and change the bucket through
-the S3 API itself (put, delete: rclone as an S3 client), never by writing the folder. stop() and
-start() again keep the port and the objects, for the tests of a store that goes away and comes back.
+Store(path).start() runs rclone (the pinned one scripts/build-rclone.sh builds from the Go module
+proxy and caches, or $RCLONE: 1.65 or later has `serve s3`) in the background, with the access key
+and secret key of KEYS, listening on 127.0.0.1 and on the further addresses given (molecule/files:
+podman's bridge, where the pod's sync containers reach host.containers.internal). Tests fill and
+change the bucket through the S3 API itself (put, delete: rclone as an S3 client), never by writing
+the folder. stop() and start() again keep the port and the objects, for the tests of a store that
+goes away and comes back.
 
 molecule/files runs it beyond the command that starts it:
 
@@ -23,7 +24,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -50,19 +50,18 @@ def free_port() -> int:
 
 
 def rclone_binary() -> str:
-    """$RCLONE, else the one `make molecule` builds, else rclone on PATH; one with `serve s3`."""
-    candidates = [
-        os.environ.get("RCLONE", ""),
-        str(REPOSITORY / ".make" / "bin" / "rclone"),
-        shutil.which("rclone"),
-    ]
-    for candidate in filter(None, candidates):
-        if Path(candidate).is_file():
-            output = subprocess.run([candidate, "version"], capture_output=True, text=True, check=True).stdout
-            found = re.match(r"rclone v(\d+)\.(\d+)", output)
-            if found and (int(found[1]), int(found[2])) >= SERVE_S3_SINCE:
-                return candidate
-    raise RuntimeError("no rclone >= 1.65 (serve s3): run `make molecule`, or set RCLONE to one")
+    """$RCLONE, else the pinned one of scripts/build-rclone.sh (built once, then cached)."""
+    candidate = (
+        os.environ.get("RCLONE")
+        or subprocess.run(
+            [str(REPOSITORY / "scripts" / "build-rclone.sh")], stdout=subprocess.PIPE, text=True, check=True
+        ).stdout.strip()
+    )
+    output = subprocess.run([candidate, "version"], capture_output=True, text=True, check=True).stdout
+    found = re.match(r"rclone v(\d+)\.(\d+)", output)
+    if not found or (int(found[1]), int(found[2])) < SERVE_S3_SINCE:
+        raise RuntimeError(f"{candidate} has no `serve s3` (rclone 1.65 or later): unset RCLONE, or name one")
+    return candidate
 
 
 def client_environment(endpoint: str) -> dict[str, str]:

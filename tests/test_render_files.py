@@ -10,15 +10,12 @@ Secret only.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from combinations import APP_IMAGE, CSC_PROJECT, PROXY_IMAGE
 from manifest_schemas import errors
-from playbook_runs import Played, inventory, play
-from role_objects import ObjectSet, load_objects
+from role_objects import ObjectSet, Rendered, render
 
 from ansible_collections.authproxy.sidecar.plugins.plugin_utils.kubernetes_quantity import quantity
 
@@ -60,22 +57,9 @@ SETS: dict[str, dict[str, Any]] = {
 SYNC_CONTAINERS = {"files-init", "files-sync"}
 
 
-@dataclass(frozen=True)
-class Rendered:
-    sets: dict[str, ObjectSet]
-    played: Played
-    inventory: Path
-    home: Path
-
-
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    base = tmp_path_factory.mktemp("render-files")
-    hosts = {name: inputs | {"sidecar_app_render_dir": str(base / name)} for name, inputs in SETS.items()}
-    hosts_file = inventory(base / "hosts.yml", hosts)
-    played = play("playbooks/render.yml", "-i", str(hosts_file), home=base / "home").must_succeed()
-    sets = {name: ObjectSet(hosts[name], load_objects(base / name), base / name) for name in SETS}
-    return Rendered(sets, played, hosts_file, base / "home")
+    return render(tmp_path_factory.mktemp("render-files"), SETS)
 
 
 @pytest.fixture(params=list(SETS))
@@ -209,6 +193,6 @@ def test_no_file_but_the_secret_and_no_output_holds_the_s3_keys(rendered: Render
 
 
 def test_a_second_render_changes_nothing(rendered: Rendered) -> None:
-    played = play("playbooks/render.yml", "-i", str(rendered.inventory), home=rendered.home).must_succeed()
+    played = rendered.again()
     for name in SETS:
         assert played.changed(name) == 0, name

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from combinations import APP_IMAGE, PROXY_IMAGE
 from manifest_schemas import errors
 from passlib.hash import bcrypt
-from playbook_runs import Played, inventory, play
-from role_objects import ObjectSet, load_objects
+from role_objects import ObjectSet, Rendered, render
 
 # Longer than the 72 bytes bcrypt reads: the role's hash of it must still work.
 BIND_PASSWORD = "the-service-account's-password, " + "long-" * 10 + "and-random"
@@ -60,29 +57,14 @@ SETS: dict[str, dict[str, Any]] = {
 WITH_CA = ["openshift-ldap", "kubernetes-ldap"]
 
 
-@dataclass(frozen=True)
-class Rendered:
-    sets: dict[str, ObjectSet]
-    played: Played
-    inventory: Path
-    home: Path
-
-
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     base = tmp_path_factory.mktemp("render-ldap")
     ca_file = base / "ca.pem"
     ca_file.write_text(CA_PEM)
-    hosts = {
-        name: inputs
-        | {"sidecar_app_render_dir": str(base / name)}
-        | ({"sidecar_app_ldap_ca_file": str(ca_file)} if name in WITH_CA else {})
-        for name, inputs in SETS.items()
-    }
-    hosts_file = inventory(base / "hosts.yml", hosts)
-    played = play("playbooks/render.yml", "-i", str(hosts_file), home=base / "home").must_succeed()
-    sets = {name: ObjectSet(hosts[name], load_objects(base / name), base / name) for name in SETS}
-    return Rendered(sets, played, hosts_file, base / "home")
+    with_ca = {"sidecar_app_ldap_ca_file": str(ca_file)}
+    hosts = {name: inputs | (with_ca if name in WITH_CA else {}) for name, inputs in SETS.items()}
+    return render(base, hosts)
 
 
 @pytest.fixture(params=list(SETS))
@@ -215,6 +197,6 @@ def test_the_verifier_is_told_the_ldap_inputs_and_where_the_files_are(object_set
 
 
 def test_a_second_render_changes_nothing(rendered: Rendered) -> None:
-    played = play("playbooks/render.yml", "-i", str(rendered.inventory), home=rendered.home).must_succeed()
+    played = rendered.again()
     for name in SETS:
         assert played.changed(name) == 0, name
