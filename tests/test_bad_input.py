@@ -488,6 +488,18 @@ CASES: list[Case] = [
         r"sidecar_app_files_size_limit = \W1 GB\W is not allowed",
     ),
     Case(
+        "files-sync-limit-not-a-quantity",
+        FILES
+        | {
+            "sidecar_app_files_sync_resources": {
+                "requests": {"cpu": "10m", "memory": "32Mi"},
+                "limits": {"cpu": "2 cores", "memory": "128Mi"},
+            }
+        },
+        QUANTITIES,
+        r"sidecar_app_files_sync_resources.limits.cpu = \W2 cores\W is not a Kubernetes quantity",
+    ),
+    Case(
         "files-bucket-missing",
         FILES | {"sidecar_app_files_s3_bucket": ""},
         FILES_BUCKET,
