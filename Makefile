@@ -23,7 +23,7 @@ LOCAL_KUBECONFIG := $(LOCAL_CLUSTER_DIR)/kubeconfig
 LOCAL_REGISTRY := 127.0.0.1:5000
 
 .PHONY: help setup deploy verify teardown test test-on-cluster test-beside-cluster lint compat collection unit \
-	molecule molecule-clusters \
+	molecule molecule-default molecule-modes molecule-clusters \
 	molecule-local-cluster cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean
 
 help:
@@ -85,8 +85,14 @@ lint: setup
 	ruff check .
 	ruff format --check .
 
-molecule: setup
+# The podman scenarios: the default one, then the auth and files modes against their real
+# servers (slapd, an S3 server) on this machine.
+molecule: molecule-default molecule-modes
+
+molecule-default: setup
 	molecule test
+
+molecule-modes: setup
 	molecule test -s ldap
 	molecule test -s files
 
@@ -126,7 +132,8 @@ cluster-down:
 	$(LOCAL_CLUSTER) down
 
 # The cluster scenarios on the local cluster, never skipped: molecule/kubernetes as a cluster
-# admin, molecule/ldap-kubernetes (slapd on the pods' bridge), molecule/kubernetes as a user who
+# admin, molecule/ldap-kubernetes (slapd on the pods' bridge), molecule/files-kubernetes (the S3
+# store on the pods' bridge), molecule/kubernetes as a user who
 # is only admin of one existing namespace, then molecule/openshift for what a Kubernetes API
 # server with the Route CRD serves. Images are built by podman and pushed to the local registry;
 # the Service is a NodePort on 127.0.0.1 (no ingress controller here).
@@ -137,6 +144,8 @@ molecule-local-cluster: cluster
 	  molecule test -s kubernetes
 	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30084 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30084/ \
 	  molecule test -s ldap-kubernetes
+	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30085 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30085/ \
+	  molecule test -s files-kubernetes
 	@# tests/cluster reads this user's requests from the audit log: only this run's.
 	: > $(LOCAL_CLUSTER_DIR)/logs/audit.log
 	tenant=$$($(LOCAL_CLUSTER) user authproxy-tenant authproxy-tenant) && \
@@ -176,13 +185,15 @@ bench-cluster: setup
 
 # The suite ends with pytest, so its summary line closes the output.
 # The tests of the local cluster fail, rather than skip, when it does not run.
-# Two halves side by side, each one's output shown whole when it ends: on the local cluster its
-# scenarios and then pytest's tests of it (mostly waiting for the cluster), and beside them
-# compat, collection and the rest of pytest (mostly computing). Last, alone, the test that the
-# cluster's down leaves the machine as it was: it compares the whole machine's links and rules.
+# After lint and the default scenario, three parts side by side, each one's output shown whole
+# when it ends: on the local cluster its scenarios and then pytest's tests of it (mostly waiting
+# for the cluster), the podman scenarios of the ldap and files modes (mostly waiting for their
+# TTLs and refreshes), and compat, collection and the rest of pytest (mostly computing). Last,
+# alone, the test that the cluster's down leaves the machine as it was: it compares the whole
+# machine's links and rules.
 test: export LOCAL_CLUSTER_REQUIRED := 1
-test: lint cluster-build-background rclone-build-background molecule
-	$(MAKE) --no-print-directory --jobs 2 --output-sync=target test-on-cluster test-beside-cluster
+test: lint cluster-build-background rclone-build-background molecule-default
+	$(MAKE) --no-print-directory --jobs 3 --output-sync=target test-on-cluster molecule-modes test-beside-cluster
 	pytest -m machine_state tests/cluster
 
 test-on-cluster: molecule-local-cluster

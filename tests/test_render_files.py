@@ -10,17 +10,20 @@ Secret only.
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import pytest
 from combinations import APP_IMAGE, CSC_PROJECT, PROXY_IMAGE
 from manifest_schemas import errors
+from passlib.hash import bcrypt
 from role_objects import ObjectSet, Rendered, render
 
 from ansible_collections.authproxy.sidecar.plugins.plugin_utils.kubernetes_quantity import quantity
 
 ACCESS_KEY_ID = "allas-access-key-id"
-SECRET_ACCESS_KEY = "allas-secret-access-key-do-not-show"
+# Longer than the 72 bytes bcrypt reads: the role's hash of it must still work.
+SECRET_ACCESS_KEY = "allas-secret-access-key-do-not-show-" + "long-" * 10
 GIVEN_IMAGES = {
     "sidecar_app_image_build": "none",
     "sidecar_app_app_image": APP_IMAGE,
@@ -153,7 +156,15 @@ def test_a_pvc_source_is_mounted_read_only_into_the_sync_containers_only(rendere
 def test_the_s3_keys_reach_the_sync_containers_as_files_of_their_secret_only(rendered: Rendered) -> None:
     object_set = rendered.sets["rahti2-s3"]
     volumes = {volume["name"]: volume for volume in spec(object_set)["volumes"]}
-    assert volumes["files-keys"]["secret"] == {"secretName": "reports-files", "defaultMode": 0o440}
+    # The keys only: not the hashes beside them.
+    assert volumes["files-keys"]["secret"] == {
+        "secretName": "reports-files",
+        "defaultMode": 0o440,
+        "items": [
+            {"key": "access-key-id", "path": "access-key-id"},
+            {"key": "secret-access-key", "path": "secret-access-key"},
+        ],
+    }
     for name, container in all_containers(object_set).items():
         mounts = {mount["name"]: mount for mount in container["volumeMounts"]}
         assert ("files-keys" in mounts) == (name in SYNC_CONTAINERS), name
@@ -169,10 +180,21 @@ def test_the_s3_keys_reach_the_sync_containers_as_files_of_their_secret_only(ren
             assert env["FILES_KEYS_DIR"] == "/etc/files-sync/keys"
         assert not any(variable.get("valueFrom") for variable in container.get("env", [])), name
     secret = object_set.objects["00-secret-reports-files.yml"]
+    hashes = secret["data"].pop("keys-bcrypt")
     assert secret["data"] == {
         "access-key-id": base64.b64encode(ACCESS_KEY_ID.encode()).decode(),
         "secret-access-key": base64.b64encode(SECRET_ACCESS_KEY.encode()).decode(),
     }
+    # Of each key's SHA-256 (bcrypt reads at most 72 bytes), whose digest the pod template carries:
+    # a changed key rolls the pods.
+    lines = dict(line.split(":", 1) for line in base64.b64decode(hashes).decode().split())
+    assert bcrypt.verify(hashlib.sha256(ACCESS_KEY_ID.encode()).hexdigest(), lines["access-key-id"])
+    assert bcrypt.verify(hashlib.sha256(SECRET_ACCESS_KEY.encode()).hexdigest(), lines["secret-access-key"])
+    annotations = object_set.pod_template["metadata"]["annotations"]
+    assert (
+        annotations["authproxy.sidecar/files-keys-bcrypt-sha256"]
+        == hashlib.sha256(base64.b64decode(hashes)).hexdigest()
+    )
     assert object_set.directory
     assert (object_set.directory / "00-secret-reports-files.yml").stat().st_mode & 0o777 == 0o600
 

@@ -8,25 +8,17 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from http_requests import Response, basic, request
 from ldap_directory import Directory
+from scenario_playbooks import base_url, host_vars, on_podman
 
 # Where converge.yml is (shared by both scenarios).
 SCENARIO = Path(__file__).resolve().parent.parent
-_RUNNING = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", SCENARIO))
-_MOLECULE = yaml.safe_load((_RUNNING / "molecule.yml").read_text())
-# The scenario's one host.
-HOST_VARS: dict[str, Any] = next(iter(_MOLECULE["provisioner"]["inventory"]["host_vars"].values()))
-ON_PODMAN = HOST_VARS["sidecar_app_platform"] == "podman"
-BASE_URL = (
-    f"http://127.0.0.1:{int(HOST_VARS['sidecar_app_publish_port'])}/"
-    if ON_PODMAN
-    else os.environ["SIDECAR_APP_PUBLIC_URL"]
-)
+HOST_VARS = host_vars(SCENARIO)
+ON_PODMAN = on_podman(HOST_VARS)
+BASE_URL = base_url(HOST_VARS)
 TTL = 5  # sidecar_app_auth_cache_ttl's default
 LDAP_TIMEOUT = int(HOST_VARS["sidecar_app_ldap_timeout"])
 
