@@ -22,9 +22,9 @@ export LOCAL_CLUSTER_DIR ?= $(HOME)/.local/state/authproxy-sidecar/local-cluster
 LOCAL_KUBECONFIG := $(LOCAL_CLUSTER_DIR)/kubeconfig
 LOCAL_REGISTRY := 127.0.0.1:5000
 
-.PHONY: help setup deploy verify teardown test test-on-cluster test-beside-cluster lint compat collection unit \
+.PHONY: help setup deploy verify teardown test test-on-cluster test-modes test-beside-cluster lint compat collection unit \
 	molecule molecule-default molecule-modes molecule-clusters \
-	molecule-local-cluster cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean
+	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -132,20 +132,18 @@ cluster-down:
 	$(LOCAL_CLUSTER) down
 
 # The cluster scenarios on the local cluster, never skipped: molecule/kubernetes as a cluster
-# admin, molecule/ldap-kubernetes (slapd on the pods' bridge), molecule/files-kubernetes (the S3
-# store on the pods' bridge), molecule/kubernetes as a user who
-# is only admin of one existing namespace, then molecule/openshift for what a Kubernetes API
-# server with the Route CRD serves. Images are built by podman and pushed to the local registry;
-# the Service is a NodePort on 127.0.0.1 (no ingress controller here).
+# admin, then as a user who is only admin of one existing namespace, molecule/openshift for what
+# a Kubernetes API server with the Route CRD serves, and the modes' scenarios: molecule/ldap-kubernetes
+# (slapd on the pods' bridge) and molecule/files-kubernetes (the S3 store on that bridge). Images
+# are built by podman and pushed to the local registry; the Service is a NodePort on 127.0.0.1
+# (no ingress controller here).
 LOCAL_CLUSTER_ENV := K8S_AUTH_KUBECONFIG=$(LOCAL_KUBECONFIG) SIDECAR_APP_REGISTRY=$(LOCAL_REGISTRY)/authproxy \
 	SIDECAR_APP_REGISTRY_TLS_VERIFY=false SIDECAR_APP_SERVICE_TYPE=NodePort
-molecule-local-cluster: cluster
+molecule-local-cluster: molecule-local-cluster-core molecule-local-cluster-modes
+
+molecule-local-cluster-core: cluster
 	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30081 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30081/ \
 	  molecule test -s kubernetes
-	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30084 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30084/ \
-	  molecule test -s ldap-kubernetes
-	$(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30085 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30085/ \
-	  molecule test -s files-kubernetes
 	@# tests/cluster reads this user's requests from the audit log: only this run's.
 	: > $(LOCAL_CLUSTER_DIR)/logs/audit.log
 	tenant=$$($(LOCAL_CLUSTER) user authproxy-tenant authproxy-tenant) && \
@@ -158,6 +156,15 @@ molecule-local-cluster: cluster
 	  $(LOCAL_CLUSTER_ENV) MOLECULE_NAMESPACE=authproxy-openshift SIDECAR_APP_NAMESPACE_CREATE=false \
 	  SIDECAR_APP_ROUTE_WAIT_ADMITTED=false SIDECAR_APP_NODE_PORT=30083 SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30083/ \
 	  molecule test -s openshift
+
+molecule-local-cluster-modes: cluster
+	$(MOLECULE_LDAP_KUBERNETES)
+	$(MOLECULE_FILES_KUBERNETES)
+
+MOLECULE_LDAP_KUBERNETES := $(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30084 \
+	SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30084/ molecule test -s ldap-kubernetes
+MOLECULE_FILES_KUBERNETES := $(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30085 \
+	SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30085/ molecule test -s files-kubernetes
 
 # Render and validate strictly on the lowest and highest ansible-core meta/runtime.yml claims
 # (noxfile.py); the venvs stay in .nox/ between runs.
@@ -186,18 +193,26 @@ bench-cluster: setup
 # The suite ends with pytest, so its summary line closes the output.
 # The tests of the local cluster fail, rather than skip, when it does not run.
 # After lint and the default scenario, three parts side by side, each one's output shown whole
-# when it ends: on the local cluster its scenarios and then pytest's tests of it (mostly waiting
-# for the cluster), the podman scenarios of the ldap and files modes (mostly waiting for their
-# TTLs and refreshes), and compat, collection and the rest of pytest (mostly computing). Last,
-# alone, the test that the cluster's down leaves the machine as it was: it compares the whole
-# machine's links and rules.
+# when it ends (each mostly waits, on the cluster or on TTLs and refreshes, but the last):
+# - the cluster's own scenarios, then pytest's tests of the cluster;
+# - the ldap and files modes: on podman against their real servers here, then on the cluster;
+# - compat, collection and the rest of pytest.
+# Last, alone, the tests that take the cluster down and up and compare the whole machine's
+# links and rules with how they were.
 test: export LOCAL_CLUSTER_REQUIRED := 1
 test: lint cluster-build-background rclone-build-background molecule-default
-	$(MAKE) --no-print-directory --jobs 3 --output-sync=target test-on-cluster molecule-modes test-beside-cluster
+	$(MAKE) --no-print-directory --jobs 3 --output-sync=target test-on-cluster test-modes test-beside-cluster
 	pytest -m machine_state tests/cluster
 
-test-on-cluster: molecule-local-cluster
+test-on-cluster: molecule-local-cluster-core
 	pytest -m "not machine_state" tests/cluster
+
+# The recipe, not prerequisites: one after the other.
+test-modes: setup cluster
+	molecule test -s ldap
+	molecule test -s files
+	$(MOLECULE_LDAP_KUBERNETES)
+	$(MOLECULE_FILES_KUBERNETES)
 
 test-beside-cluster: collection
 	pytest tests --ignore=tests/cluster

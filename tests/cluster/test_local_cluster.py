@@ -131,6 +131,8 @@ def kubeconfig_entries(path: Path) -> dict[str, dict[str, object]]:
     return {kind: {item["name"]: item for item in config.get(kind) or []} for kind in kinds}
 
 
+# It takes the cluster down and up: alone, last (make test), as the one above.
+@pytest.mark.machine_state
 def test_up_and_down_keep_the_users_own_kubeconfig_entries(cluster: Cluster, tmp_path: Path) -> None:
     """As kind does, up adds its context to the user's kubeconfig ($KUBECONFIG's first file) and
     down takes it out: a user of the user's own named "admin" is neither shadowed nor removed."""
