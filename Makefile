@@ -40,7 +40,8 @@ help:
 	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
-setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk
+setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk \
+	$(STAMPS)/browser
 
 $(STAMPS)/packages: scripts/install-packages.sh
 	@mkdir -p $(STAMPS)
@@ -58,6 +59,13 @@ $(STAMPS)/venv: requirements.txt requirements-dev.txt $(STAMPS)/packages
 collections/ansible_collections/authproxy/sidecar:
 	@mkdir -p collections/ansible_collections/authproxy
 	ln -sfn ../../.. $@
+
+# playwright-core for the oidc tests' browser, exactly as locked; it drives Debian's chromium and
+# downloads no browser.
+$(STAMPS)/browser: tests/browser/package-lock.json $(STAMPS)/packages
+	@mkdir -p $(STAMPS)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
+	@touch $@
 
 $(STAMPS)/base-image: scripts/ensure-base-image.sh $(STAMPS)/packages
 	scripts/ensure-base-image.sh $(BASE_IMAGE)
