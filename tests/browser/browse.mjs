@@ -7,7 +7,7 @@
 //     {"screenshot": NAME}, {"reload": true}]}
 //
 // After each step: {"url", "status" (of the last document answer, or null), "title", "text"
-// (the page's visible text, at most 4000 characters)}. A fresh profile each run: no cookie
+// (the page's visible text, at most 20000 characters)}. A fresh profile each run: no cookie
 // outlives it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +51,7 @@ try {
     } else if (step.screenshot) {
       await page.screenshot({ path: path.join(request.screenshots, `${step.screenshot}.png`), fullPage: true });
     } else throw new Error(`unknown step ${JSON.stringify(step)}`);
-    const text = (await page.locator('body').innerText().catch(() => '')).slice(0, 4000);
+    const text = (await page.locator('body').innerText().catch(() => '')).slice(0, 20000);
     results.push({ url: page.url(), status, title: await page.title(), text });
   }
 } finally {
