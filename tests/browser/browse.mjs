@@ -4,7 +4,9 @@
 //
 //   {"screenshots": DIR, "hostMap": {"name": "address"}, "steps": [
 //     {"goto": URL}, {"fill": SELECTOR, "value": TEXT}, {"click": SELECTOR},
-//     {"screenshot": NAME}, {"reload": true}]}
+//     {"screenshot": NAME}, {"reload": true}, {"headers": {NAME: VALUE}} (sent from then on)]}
+// A step with "cookies": true also returns the browser's cookies (name, domain, httpOnly,
+// secure, sameSite...).
 //
 // After each step: {"url", "status" (of the last document answer, or null), "title", "text"
 // (the page's visible text, at most 20000 characters)}. A fresh profile each run: no cookie
@@ -45,6 +47,7 @@ try {
     if (step.goto) await page.goto(step.goto, { waitUntil: 'load' });
     else if (step.reload) await page.reload({ waitUntil: 'load' });
     else if (step.fill) await page.fill(step.fill, step.value);
+    else if (step.headers) await page.setExtraHTTPHeaders(step.headers);
     else if (step.click) {
       // A click that submits a form or follows a link: wait for the page it leads to.
       await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(step.click)]);
@@ -52,7 +55,9 @@ try {
       await page.screenshot({ path: path.join(request.screenshots, `${step.screenshot}.png`), fullPage: true });
     } else throw new Error(`unknown step ${JSON.stringify(step)}`);
     const text = (await page.locator('body').innerText().catch(() => '')).slice(0, 20000);
-    results.push({ url: page.url(), status, title: await page.title(), text });
+    const result = { url: page.url(), status, title: await page.title(), text };
+    if (step.cookies) result.cookies = await context.cookies();
+    results.push(result);
   }
 } finally {
   await context.close();
