@@ -24,7 +24,7 @@ LOCAL_REGISTRY := 127.0.0.1:5000
 
 .PHONY: help setup deploy verify teardown test test-on-cluster test-beside-cluster lint compat collection unit \
 	molecule molecule-clusters \
-	molecule-local-cluster cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean
+	molecule-local-cluster cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean oidc-demo
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -37,6 +37,7 @@ help:
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
+	@echo "make oidc-demo start a test Keycloak and deploy the oidc mode on podman, to sign in with a browser"
 	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
@@ -78,6 +79,10 @@ $(STAMPS)/podman.mk: scripts/podman-config.sh files/podman/containers.conf $(STA
 deploy: setup
 	ansible-playbook playbooks/deploy.yml -e sidecar_app_base_image=$(BASE_IMAGE) $(DEPLOY_ARGS)
 
+# A test OpenID Provider and the oidc mode beside it (scripts/oidc-demo.sh down removes both).
+oidc-demo: setup
+	scripts/oidc-demo.sh
+
 verify: setup
 	ansible-playbook playbooks/verify.yml
 
@@ -97,6 +102,7 @@ molecule: setup
 	molecule test
 	molecule test -s ldap
 	molecule test -s files
+	molecule test -s oidc
 
 # The cluster scenarios, against the current kubeconfig context. scripts/cluster-reachable.py
 # exits 0 when the scenario can run, 77 (skip) after printing one line that says why not; any
