@@ -134,3 +134,20 @@ def test_the_session_cookie_is_httponly_secure_and_samesite_lax(browser: Browser
     assert session[0]["httpOnly"] is True
     assert session[0]["secure"] is True
     assert session[0]["sameSite"] == "Lax"
+
+
+def test_the_app_gets_its_own_cookies_but_never_the_session_cookie(browser: Browser) -> None:
+    pages = browser.run(
+        [{"goto": APP}, *sign_in("alice", "alice-password", "alice"), {"goto": APP, "cookies": True}]
+    )
+    session = next(cookie["value"] for cookie in pages[-1]["cookies"] if cookie["name"] == "_oauth2_proxy")
+    status, _, body = get("headers", {"Cookie": f"theme=dark; _oauth2_proxy={session}; lang=fi"})
+    assert status == 200
+    seen = {name.lower(): value for name, value in json.loads(body).items()}
+    assert seen["x-forwarded-user"] == "alice"
+    assert [part.strip() for part in seen["cookie"].split(";") if part.strip()] == ["theme=dark", "lang=fi"]
+    assert session not in body
+    # The session cookie alone: the app gets no Cookie header at all.
+    status, _, body = get("headers", {"Cookie": f"_oauth2_proxy={session}"})
+    assert status == 200
+    assert "cookie" not in {name.lower() for name in json.loads(body)}
