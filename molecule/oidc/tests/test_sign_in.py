@@ -102,6 +102,15 @@ def test_a_browser_without_a_session_is_sent_to_sign_in() -> None:
     assert header(headers, "Location") == ["/oauth2/start?rd=%2Fheaders"]
 
 
+def test_the_security_headers_hold_on_the_refusal_the_redirect_and_the_sign_in() -> None:
+    for path, accept in (("", "application/json"), ("", "text/html"), ("oauth2/start?rd=%2F", "text/html")):
+        status, headers, _ = get(path, {"Accept": accept})
+        assert status in (302, 401), (path, status)
+        assert header(headers, "X-Frame-Options") == ["DENY"], path
+        assert header(headers, "X-Content-Type-Options") == ["nosniff"], path
+        assert header(headers, "Referrer-Policy") == ["no-referrer"], path
+
+
 def test_identity_headers_sent_by_the_client_never_reach_the_app(browser: Browser) -> None:
     claimed = {
         "X-Forwarded-User": "mallory",
