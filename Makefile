@@ -24,7 +24,7 @@ LOCAL_REGISTRY := 127.0.0.1:5000
 
 .PHONY: help setup deploy verify teardown test test-on-cluster test-modes test-beside-cluster lint compat collection unit \
 	molecule molecule-default molecule-modes molecule-clusters \
-	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean
+	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean oidc-demo
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -37,10 +37,12 @@ help:
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
+	@echo "make oidc-demo start a test Keycloak and deploy the oidc mode on podman, to sign in with a browser"
 	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
-setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk
+setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk \
+	$(STAMPS)/browser
 
 $(STAMPS)/packages: scripts/install-packages.sh
 	@mkdir -p $(STAMPS)
@@ -59,6 +61,13 @@ collections/ansible_collections/authproxy/sidecar:
 	@mkdir -p collections/ansible_collections/authproxy
 	ln -sfn ../../.. $@
 
+# playwright-core for the oidc tests' browser, exactly as locked; it drives Debian's chromium and
+# downloads no browser.
+$(STAMPS)/browser: tests/browser/package-lock.json $(STAMPS)/packages
+	@mkdir -p $(STAMPS)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
+	@touch $@
+
 $(STAMPS)/base-image: scripts/ensure-base-image.sh $(STAMPS)/packages
 	scripts/ensure-base-image.sh $(BASE_IMAGE)
 	@touch $@
@@ -69,6 +78,10 @@ $(STAMPS)/podman.mk: scripts/podman-config.sh files/podman/containers.conf $(STA
 
 deploy: setup
 	ansible-playbook playbooks/deploy.yml -e sidecar_app_base_image=$(BASE_IMAGE) $(DEPLOY_ARGS)
+
+# A test OpenID Provider and the oidc mode beside it (scripts/oidc-demo.sh down removes both).
+oidc-demo: setup
+	scripts/oidc-demo.sh
 
 verify: setup
 	ansible-playbook playbooks/verify.yml
@@ -86,7 +99,7 @@ lint: setup
 	ruff format --check .
 
 # The podman scenarios: the default one, then the auth and files modes against their real
-# servers (slapd, an S3 server) on this machine.
+# servers (slapd, an S3 server, Keycloak and chromium) on this machine.
 molecule: molecule-default molecule-modes
 
 molecule-default: setup
@@ -95,6 +108,7 @@ molecule-default: setup
 molecule-modes: setup
 	molecule test -s ldap
 	molecule test -s files
+	molecule test -s oidc
 
 # The cluster scenarios, against the current kubeconfig context. scripts/cluster-reachable.py
 # exits 0 when the scenario can run, 77 (skip) after printing one line that says why not; any
@@ -195,7 +209,7 @@ bench-cluster: setup
 # After lint and the default scenario, three parts side by side, each one's output shown whole
 # when it ends (each mostly waits, on the cluster or on TTLs and refreshes, but the last):
 # - the cluster's own scenarios, then pytest's tests of the cluster;
-# - the ldap and files modes: on podman against their real servers here, then on the cluster;
+# - the ldap, files and oidc modes: on podman against their real servers here, then on the cluster;
 # - compat, collection and the rest of pytest.
 # Last, alone, the tests that take the cluster down and up and compare the whole machine's
 # links and rules with how they were.
@@ -211,6 +225,7 @@ test-on-cluster: molecule-local-cluster-core
 test-modes: setup cluster
 	molecule test -s ldap
 	molecule test -s files
+	molecule test -s oidc
 	$(MOLECULE_LDAP_KUBERNETES)
 	$(MOLECULE_FILES_KUBERNETES)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # oauth2-proxy, pinned, built from its Go module and put in a local image; prints the image name.
-# For comparisons only (make bench): the role never deploys it. Idempotent: the binary is cached
+# The role's sidecar_app_auth oidc deploys it on podman (its default sidecar_app_oauth2_proxy_image);
+# make bench compares against it. Idempotent: the binary is cached
 # per version, and the image is rebuilt only when the cached binary differs from the image's.
 #   usage: scripts/build-oauth2-proxy.sh [BASE_IMAGE]     (default: the role's base image)
 set -euo pipefail

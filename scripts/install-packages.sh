@@ -14,9 +14,16 @@ set -euo pipefail
 # The verifier's ldap mode: slapd and ldap-utils for the test directory (tests/ldap_directory.py
 # starts a slapd of its own; the one the package may start is not used), libldap2-dev and
 # libsasl2-dev and python3-dev (Python.h) to build python-ldap in the virtualenv.
+#
+# The oidc mode's tests: a Java runtime for the test Keycloak (tests/oidc_provider.py), Debian's
+# chromium for the real browser, node and npm for playwright-core (tests/browser/package.json,
+# which never downloads a browser of its own). A node that is already there (nodesource's nodejs
+# carries npm) is kept.
 packages=(podman runc catatonit uidmap mmdebstrap python3-venv curl wrk shellcheck
   skopeo containerd containernetworking-plugins iptables docker-registry gcc libc6-dev openssl iproute2 procps
-  slapd ldap-utils libldap2-dev libsasl2-dev python3-dev)
+  slapd ldap-utils libldap2-dev libsasl2-dev python3-dev
+  openjdk-17-jre-headless chromium nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -61,6 +61,15 @@ LDAP = {
     "sidecar_app_ldap_bind_password": "a-service-password",
 }
 LDAP_URIS = "Check that sidecar_app_ldap_uris lists well-formed LDAP URIs"
+# An oidc mode that passes every rule of tasks/assert_oidc.yml; each case breaks one.
+OIDC = {
+    "sidecar_app_auth": "oidc",
+    "sidecar_app_oidc_issuer_url": "https://keycloak.example.org/realms/staff",
+    "sidecar_app_oidc_client_id": "sidecar",
+    "sidecar_app_oidc_client_secret": "a-client-secret",
+    "sidecar_app_oidc_allowed_groups": ["app-users"],
+}
+OIDC_ISSUER = "Check that sidecar_app_oidc_issuer_url is an https URL"
 LDAP_CLEAR_TEXT = "Check that no password goes to the directory in clear text"
 LDAP_ONE_WAY = "Check that users are found one way, by a service account or a DN template"
 LDAP_TIMEOUT = "Check that sidecar_app_ldap_timeout is from 1 to 30 seconds"
@@ -432,9 +441,79 @@ CASES: list[Case] = [
     ),
     Case(
         "unknown-auth",
-        {"sidecar_app_auth": "oidc"},
+        {"sidecar_app_auth": "saml"},
         ARGUMENT_SPEC,
-        SPEC_FAILED + r"value of sidecar_app_auth must be one of: htpasswd, ldap, got: oidc",
+        SPEC_FAILED + r"value of sidecar_app_auth must be one of: htpasswd, ldap, oidc, got: saml",
+    ),
+    # tasks/assert_oidc.yml
+    Case(
+        "oidc-without-issuer",
+        OIDC | {"sidecar_app_oidc_issuer_url": ""},
+        OIDC_ISSUER,
+        r"sidecar_app_oidc_issuer_url = \W\W is not allowed: give the provider's https:// issuer URL",
+    ),
+    Case(
+        "oidc-plain-http-issuer",
+        OIDC | {"sidecar_app_oidc_issuer_url": "http://keycloak.example.org/realms/staff"},
+        OIDC_ISSUER,
+        r"sidecar_app_oidc_issuer_url = \Whttp://keycloak.example.org/realms/staff\W is not allowed: "
+        r".* \(plain http:// only to 127.0.0.1, or with sidecar_app_oidc_allow_insecure true",
+    ),
+    Case(
+        "oidc-without-client-id",
+        OIDC | {"sidecar_app_oidc_client_id": ""},
+        "Check that sidecar_app_oidc_client_id is given",
+        r"sidecar_app_oidc_client_id is empty: give the client ID registered at the provider",
+    ),
+    Case(
+        "oidc-without-client-secret",
+        OIDC | {"sidecar_app_oidc_client_secret": ""},
+        "Check that the client has a secret",
+        r"sidecar_app_oidc_client_secret is empty: give the secret of client \Wsidecar\W "
+        r"\(from Ansible Vault, or SIDECAR_APP_OIDC_CLIENT_SECRET",
+    ),
+    Case(
+        "oidc-scopes-without-openid",
+        OIDC | {"sidecar_app_oidc_scopes": ["email", "profile"]},
+        "Check that sidecar_app_oidc_scopes asks for openid",
+        r"sidecar_app_oidc_scopes = \[\Wemail\W, \Wprofile\W\] is not allowed: .* openid among them",
+    ),
+    Case(
+        "oidc-group-with-a-comma",
+        OIDC | {"sidecar_app_oidc_allowed_groups": ["app-users", "staff,admins"]},
+        "Check that sidecar_app_oidc_allowed_groups lists plain group names",
+        r"sidecar_app_oidc_allowed_groups has names that are empty, contain a comma or begin or end with a"
+        r" space: \[\Wstaff,admins\W\]",
+    ),
+    Case(
+        "oidc-empty-group",
+        OIDC | {"sidecar_app_oidc_allowed_groups": [""]},
+        "Check that sidecar_app_oidc_allowed_groups lists plain group names",
+        r"sidecar_app_oidc_allowed_groups has names that are empty",
+    ),
+    Case(
+        "oidc-email-domain-with-an-at",
+        OIDC | {"sidecar_app_oidc_email_domains": ["@example.org"]},
+        "Check that sidecar_app_oidc_email_domains lists domains",
+        r"sidecar_app_oidc_email_domains = \[\W@example.org\W\] is not allowed: list domains",
+    ),
+    Case(
+        "oidc-logout-url-not-a-url",
+        OIDC | {"sidecar_app_oidc_backend_logout_url": "logout?id_token_hint={id_token}"},
+        "Check that sidecar_app_oidc_backend_logout_url is an http or https URL",
+        r"sidecar_app_oidc_backend_logout_url = \Wlogout\?id_token_hint=\{id_token\}\W is not an URL",
+    ),
+    Case(
+        "oidc-on-a-cluster-without-a-host",
+        OIDC | IMAGES | {"sidecar_app_platform": "kubernetes"},
+        "Check that a cluster has the host the redirect URL is made of",
+        r"sidecar_app_auth oidc on kubernetes needs sidecar_app_route_host \(or sidecar_app_public_url\)",
+    ),
+    Case(
+        "oidc-proxy-image-not-a-reference",
+        OIDC | {"sidecar_app_oauth2_proxy_image": "Quay.io/OAuth2 Proxy"},
+        "Check that oauth2-proxy's image reference is well-formed",
+        r"sidecar_app_oauth2_proxy_image = \WQuay.io/OAuth2 Proxy\W is not an image reference",
     ),
     # sidecar_app_files_source (tasks/assert_files.yml)
     Case(
@@ -671,5 +750,6 @@ def test_bad_input_fails_before_any_change(case: Case, tmp_path: Path) -> None:
             assert user["password"] not in output
     assert LDAP["sidecar_app_ldap_bind_password"] not in output
     assert FILES["sidecar_app_files_s3_secret_access_key"] not in output
+    assert OIDC["sidecar_app_oidc_client_secret"] not in output
     pods = subprocess.run(["podman", "pod", "exists", name], check=False)
     assert pods.returncode != 0

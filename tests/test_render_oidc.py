@@ -1,0 +1,152 @@
+"""The cluster objects of sidecar_app_auth oidc, as playbooks/render.yml writes them.
+
+Two sets in one run: OpenShift (a Deployment built on the cluster, the redirect URL from the Route
+host) and Kubernetes with given images (from the Ingress host). Every object is validated strictly
+against its OpenShift schema, as tests/test_manifests.py does for htpasswd.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import pytest
+from combinations import APP_IMAGE, PROXY_IMAGE
+from manifest_schemas import errors
+from passlib.hash import bcrypt
+from role_objects import ObjectSet, Rendered, render
+
+CLIENT_SECRET = "the-client-secret-" + "x" * 40
+OIDC = {
+    "sidecar_app_auth": "oidc",
+    "sidecar_app_oidc_issuer_url": "https://keycloak.example.org/realms/staff",
+    "sidecar_app_oidc_client_id": "wiki",
+    "sidecar_app_oidc_client_secret": CLIENT_SECRET,
+    "sidecar_app_oidc_allowed_groups": ["wiki-users", "wiki admins"],
+    "sidecar_app_bcrypt_rounds": 10,
+}
+SETS: dict[str, dict[str, Any]] = {
+    "openshift-oidc": OIDC
+    | {"sidecar_app_platform": "openshift", "sidecar_app_route_host": "wiki.apps.example.org"},
+    "kubernetes-oidc": OIDC
+    | {
+        "sidecar_app_platform": "kubernetes",
+        "sidecar_app_name": "notes",
+        "sidecar_app_route_host": "notes.example.org",
+        "sidecar_app_image_build": "none",
+        "sidecar_app_app_image": APP_IMAGE,
+        "sidecar_app_proxy_image": PROXY_IMAGE,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    return render(tmp_path_factory.mktemp("render-oidc"), SETS)
+
+
+@pytest.fixture(params=list(SETS))
+def object_set(request: pytest.FixtureRequest, rendered: Rendered) -> ObjectSet:
+    return rendered.sets[request.param]
+
+
+def containers(object_set: ObjectSet) -> dict[str, dict[str, Any]]:
+    return {container["name"]: container for container in object_set.pod_template["spec"]["containers"]}
+
+
+def secret_values(object_set: ObjectSet) -> dict[str, str]:
+    data = object_set.one("Secret")["data"]
+    return {key: base64.b64decode(value).decode() for key, value in data.items()}
+
+
+def test_every_object_validates_strictly_against_its_openshift_schema(object_set: ObjectSet) -> None:
+    for file_name, obj in object_set.objects.items():
+        problems = errors(obj)
+        assert not problems, f"{file_name}: " + "; ".join(problems)
+
+
+def test_the_pod_runs_oauth2_proxy_and_no_verifier(object_set: ObjectSet) -> None:
+    assert set(containers(object_set)) == {"app", "proxy", "oauth2-proxy"}
+    proxy = containers(object_set)["oauth2-proxy"]
+    assert proxy["image"] == "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"
+    assert proxy["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_oauth2_proxy_is_told_the_inputs_and_the_redirect_url_from_the_host(object_set: ObjectSet) -> None:
+    args = containers(object_set)["oauth2-proxy"]["args"]
+    host = object_set.inputs["sidecar_app_route_host"]
+    assert "--http-address=127.0.0.1:4180" in args
+    assert "--oidc-issuer-url=https://keycloak.example.org/realms/staff" in args
+    assert "--client-id=wiki" in args
+    assert f"--redirect-url=https://{host}/oauth2/callback" in args
+    assert "--client-secret-file=/etc/oauth2-proxy/secrets/client-secret" in args
+    assert "--cookie-secret-file=/etc/oauth2-proxy/secrets/cookie-secret" in args
+    assert [arg for arg in args if arg.startswith("--allowed-group=")] == [
+        "--allowed-group=wiki-users",
+        "--allowed-group=wiki admins",
+    ]
+    assert {"--cookie-secure=true", "--cookie-httponly=true", "--cookie-samesite=lax"} <= set(args)
+
+
+def test_the_secret_holds_both_secrets_and_their_hash_and_only_oauth2_proxy_mounts_the_secrets(
+    object_set: ObjectSet,
+) -> None:
+    secret = object_set.one("Secret")
+    assert secret["metadata"]["name"] == f"{object_set.name}-oidc"
+    values = secret_values(object_set)
+    assert set(values) == {"client-secret", "cookie-secret", "secrets-bcrypt"}
+    assert values["client-secret"] == CLIENT_SECRET
+    assert len(values["cookie-secret"]) == 32
+    lines = dict(line.split(":", 1) for line in values["secrets-bcrypt"].strip().splitlines())
+    for key in ("client-secret", "cookie-secret"):
+        assert bcrypt.verify(hashlib.sha256(values[key].encode()).hexdigest(), lines[key])
+    volumes = {volume["name"]: volume for volume in object_set.pod_template["spec"]["volumes"]}
+    assert volumes["oidc"]["secret"] == {
+        "secretName": f"{object_set.name}-oidc",
+        "defaultMode": 0o440,
+        "items": [
+            {"key": "client-secret", "path": "client-secret"},
+            {"key": "cookie-secret", "path": "cookie-secret"},
+        ],
+    }
+    mounting = [
+        name
+        for name, c in containers(object_set).items()
+        if any(m["name"] == "oidc" for m in c["volumeMounts"])
+    ]
+    assert mounting == ["oauth2-proxy"]
+    assert object_set.directory
+    assert (object_set.directory / f"00-secret-{object_set.name}-oidc.yml").stat().st_mode & 0o777 == 0o600
+
+
+def test_no_file_but_the_secret_holds_a_secret(object_set: ObjectSet) -> None:
+    assert object_set.directory
+    values = secret_values(object_set)
+    hidden = [values["client-secret"], values["cookie-secret"]]
+    hidden += [base64.b64encode(value.encode()).decode() for value in hidden]
+    for path in object_set.directory.iterdir():
+        if path.name.startswith("00-secret-"):
+            continue
+        text = path.read_text()
+        assert not [value for value in hidden if value in text], path.name
+
+
+def test_the_run_shows_no_secret(rendered: Rendered) -> None:
+    output = rendered.played.output
+    assert CLIENT_SECRET not in output
+    for object_set in rendered.sets.values():
+        assert secret_values(object_set)["cookie-secret"] not in output
+
+
+def test_changed_secrets_change_the_pod_template(object_set: ObjectSet) -> None:
+    hashed = secret_values(object_set)["secrets-bcrypt"].encode()
+    assert object_set.pod_template["metadata"]["annotations"] == {
+        "authproxy.sidecar/oidc-secrets-bcrypt-sha256": hashlib.sha256(hashed).hexdigest()
+    }
+
+
+def test_a_second_render_changes_nothing(rendered: Rendered) -> None:
+    played = rendered.again()
+    for name in SETS:
+        assert played.changed(name) == 0, name
