@@ -152,8 +152,19 @@ class Provider:
         saved["redirect_uris"] = tuple(saved["redirect_uris"])
         return cls(path, client_secret=(path / "client-secret").read_text(), **saved)
 
+    def home(self) -> Path:
+        """This provider's own copy of the distribution: start-dev rebuilds its lib/quarkus at
+        each start, which two providers sharing one copy would do over each other."""
+        home = self.path / "keycloak"
+        if not (home / "bin" / "kc.sh").exists():
+            staging = self.path / ".keycloak-copy"
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(distribution(), staging, symlinks=True)
+            staging.rename(home)
+        return home
+
     def start(self) -> None:
-        home = distribution()
+        home = self.home()
         first = not (self.path / "h2").exists()
         started = time.monotonic()
         environment = {
