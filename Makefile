@@ -148,7 +148,8 @@ cluster-down:
 # The cluster scenarios on the local cluster, never skipped: molecule/kubernetes as a cluster
 # admin, then as a user who is only admin of one existing namespace, molecule/openshift for what
 # a Kubernetes API server with the Route CRD serves, and the modes' scenarios: molecule/ldap-kubernetes
-# (slapd on the pods' bridge) and molecule/files-kubernetes (the S3 store on that bridge). Images
+# (slapd on the pods' bridge), molecule/files-kubernetes (the S3 store on that bridge) and
+# molecule/oidc-kubernetes (Keycloak on that bridge). Images
 # are built by podman and pushed to the local registry; the Service is a NodePort on 127.0.0.1
 # (no ingress controller here).
 LOCAL_CLUSTER_ENV := K8S_AUTH_KUBECONFIG=$(LOCAL_KUBECONFIG) SIDECAR_APP_REGISTRY=$(LOCAL_REGISTRY)/authproxy \
@@ -174,11 +175,14 @@ molecule-local-cluster-core: cluster
 molecule-local-cluster-modes: cluster
 	$(MOLECULE_LDAP_KUBERNETES)
 	$(MOLECULE_FILES_KUBERNETES)
+	$(MOLECULE_OIDC_KUBERNETES)
 
 MOLECULE_LDAP_KUBERNETES := $(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30084 \
 	SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30084/ molecule test -s ldap-kubernetes
 MOLECULE_FILES_KUBERNETES := $(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30085 \
 	SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30085/ molecule test -s files-kubernetes
+MOLECULE_OIDC_KUBERNETES := $(LOCAL_CLUSTER_ENV) SIDECAR_APP_NODE_PORT=30086 \
+	SIDECAR_APP_PUBLIC_URL=http://127.0.0.1:30086/ molecule test -s oidc-kubernetes
 
 # Render and validate strictly on the lowest and highest ansible-core meta/runtime.yml claims
 # (noxfile.py); the venvs stay in .nox/ between runs.
@@ -208,9 +212,9 @@ bench-cluster: setup
 # The tests of the local cluster fail, rather than skip, when it does not run.
 # After lint and the default scenario, three parts side by side, each one's output shown whole
 # when it ends (each mostly waits, on the cluster or on TTLs and refreshes, but the last):
-# - the cluster's own scenarios, then pytest's tests of the cluster;
-# - the ldap, files and oidc modes: on podman against their real servers here, then on the cluster;
-# - compat, collection and the rest of pytest.
+# - the cluster's own scenarios and the oidc mode's, then pytest's tests of the cluster;
+# - the ldap and files modes: on podman against their real servers here, then on the cluster;
+# - compat, collection, the oidc mode on podman and the rest of pytest.
 # Last, alone, the tests that take the cluster down and up and compare the whole machine's
 # links and rules with how they were.
 test: export LOCAL_CLUSTER_REQUIRED := 1
@@ -219,17 +223,18 @@ test: lint cluster-build-background rclone-build-background molecule-default
 	pytest -m machine_state tests/cluster
 
 test-on-cluster: molecule-local-cluster-core
+	$(MOLECULE_OIDC_KUBERNETES)
 	pytest -m "not machine_state" tests/cluster
 
 # The recipe, not prerequisites: one after the other.
 test-modes: setup cluster
 	molecule test -s ldap
 	molecule test -s files
-	molecule test -s oidc
 	$(MOLECULE_LDAP_KUBERNETES)
 	$(MOLECULE_FILES_KUBERNETES)
 
 test-beside-cluster: collection
+	molecule test -s oidc
 	pytest tests --ignore=tests/cluster
 
 clean:

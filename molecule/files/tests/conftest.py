@@ -4,18 +4,16 @@ cluster (the running scenario's molecule.yml), and its S3 store: the one create.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+import scenario_containers
 from http_requests import Response, basic, request
 from s3_store import Store
-from scenario_playbooks import base_url, host_vars, molecule_value, on_podman
+from scenario_playbooks import base_url, host_vars, on_podman
 
 # Where converge.yml is (shared by both scenarios).
 SCENARIO = Path(__file__).resolve().parent.parent
@@ -55,37 +53,11 @@ def store() -> Store:
     return Store.load(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "s3")
 
 
-def _pods() -> tuple[Any, str, list[Any]]:
-    """The cluster's client, the namespace and the pods of the deployment (kubernetes.core's
-    client library, on the scenario's kubeconfig)."""
-    from kubernetes import client, config
-
-    config.load_kube_config(config_file=os.environ.get("K8S_AUTH_KUBECONFIG"))
-    namespace = molecule_value(HOST_VARS["sidecar_app_namespace"])
-    api = client.CoreV1Api()
-    pods = api.list_namespaced_pod(namespace, label_selector=f"app.kubernetes.io/instance={NAME}").items
-    return api, namespace, pods
-
-
 def container_logs(container: str) -> bytes:
     """What this container of the pod (each pod, on a cluster) wrote to its output."""
-    if ON_PODMAN:
-        logs = subprocess.run(["podman", "logs", f"{NAME}-{container}"], capture_output=True, check=True)
-        return logs.stdout + logs.stderr
-    api, namespace, pods = _pods()
-    logs = [
-        api.read_namespaced_pod_log(pod.metadata.name, namespace, container=container, _preload_content=False)
-        for pod in pods
-    ]
-    return b"".join(log.data for log in logs)
+    return scenario_containers.container_logs(HOST_VARS, container)
 
 
 def container_settings(containers: list[str]) -> str:
     """How these containers were made, as JSON: podman inspect, or the pods on a cluster."""
-    if ON_PODMAN:
-        names = [f"{NAME}-{container}" for container in containers]
-        inspected = subprocess.run(["podman", "inspect", *names], capture_output=True, text=True, check=True)
-        return inspected.stdout
-    api, _namespace, pods = _pods()
-    assert pods, f"no pod of {NAME}"
-    return json.dumps(api.api_client.sanitize_for_serialization(pods))
+    return scenario_containers.container_settings(HOST_VARS, containers)

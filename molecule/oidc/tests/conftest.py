@@ -1,5 +1,6 @@
-"""The deployment under test (molecule/oidc's molecule.yml), the provider create.yml started
-(tests/oidc_provider.py), and a browser that knows where host.containers.internal is."""
+"""The deployment under test, molecule/oidc's on podman or molecule/oidc-kubernetes's on a cluster
+(the running scenario's molecule.yml), the provider create.yml started (tests/oidc_provider.py),
+and a browser that knows where host.containers.internal is."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from browser_session import browse
 from oidc_provider import Provider
 from repository import ROOT
+from scenario_playbooks import base_url, host_vars, on_podman
 
+# Where converge.yml is (shared by both scenarios).
 SCENARIO = Path(__file__).resolve().parent.parent
-_MOLECULE = yaml.safe_load((SCENARIO / "molecule.yml").read_text())
-HOST_VARS: dict[str, Any] = next(iter(_MOLECULE["provisioner"]["inventory"]["host_vars"].values()))
-APP = f"http://127.0.0.1:{int(HOST_VARS['sidecar_app_publish_port'])}/"
+HOST_VARS = host_vars(SCENARIO)
+ON_PODMAN = on_podman(HOST_VARS)
+APP = base_url(HOST_VARS)
 # Kept after the run: one folder of screenshots per test.
 ARTIFACTS = ROOT / "test-artifacts" / "oidc"
 _PROVIDER_PATH = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "provider"

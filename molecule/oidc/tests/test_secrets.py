@@ -3,16 +3,19 @@ shows them: no container's configuration or log, no image of the app, no file bu
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import HOST_VARS
+from conftest import HOST_VARS, ON_PODMAN
 from oidc_provider import Provider
+from scenario_containers import container_logs, container_settings, pods
 
 NAME = HOST_VARS["sidecar_app_name"]
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+SECRETS_DIR = "/etc/oauth2-proxy/secrets"
 
 
 def podman(*arguments: str) -> str:
@@ -28,32 +31,68 @@ def secrets(provider: Provider) -> list[str]:
 
 
 def containers() -> list[str]:
-    names = podman("ps", "--all", "--format", "{{.Names}}", "--filter", f"pod={NAME}").split()
-    assert f"{NAME}-oauth2-proxy" in names
-    assert f"{NAME}-verifier" not in names
-    return [name for name in names if name.startswith(NAME + "-")]
+    """The names of the deployment's containers (on a cluster, of its pods' spec)."""
+    if ON_PODMAN:
+        names = podman("ps", "--all", "--format", "{{.Names}}", "--filter", f"pod={NAME}").split()
+        names = [name.removeprefix(NAME + "-") for name in names if name.startswith(NAME + "-")]
+    else:
+        _api, _namespace, found = pods(HOST_VARS)
+        assert found, f"no pod of {NAME}"
+        names = [container.name for container in found[0].spec.containers]
+    assert "oauth2-proxy" in names
+    assert "verifier" not in names
+    return names
 
 
-def test_oauth2_proxy_reads_the_secrets_from_files_only_it_and_group_0_may_read(secrets: list[str]) -> None:
-    listing = podman("exec", f"{NAME}-oauth2-proxy", "ls", "-ln", "/etc/oauth2-proxy/secrets")
+@pytest.mark.skipif(not ON_PODMAN, reason="podman's secrets; a cluster's volume is checked below")
+def test_oauth2_proxy_reads_the_secrets_from_files_of_its_own(secrets: list[str]) -> None:
+    proxy = f"{NAME}-oauth2-proxy"
+    listing = podman("exec", proxy, "ls", "-ln", SECRETS_DIR)
     lines = sorted(
         (line.split() for line in listing.splitlines() if not line.startswith("total")), key=lambda f: f[-1]
     )
-    assert [(line[0], line[3], line[-1]) for line in lines] == [
-        ("-r--r-----", "0", "client-secret"),
-        ("-r--r-----", "0", "cookie-secret"),
+    # Read-only, readable by upstream's user (65532, which the local image runs as too).
+    assert [(line[0], line[-1]) for line in lines] == [
+        ("-r--r--r--", "client-secret"),
+        ("-r--r--r--", "cookie-secret"),
     ]
-    shown = podman("exec", f"{NAME}-oauth2-proxy", "cat", "/etc/oauth2-proxy/secrets/client-secret")
-    assert shown == secrets[0]
+    assert podman("exec", proxy, "id", "-u").strip() == "65532"
+    assert podman("exec", proxy, "cat", f"{SECRETS_DIR}/client-secret") == secrets[0]
+    for container in containers():
+        if container != "oauth2-proxy":
+            assert SECRETS_DIR not in podman("inspect", "--format", "{{json .Mounts}}", f"{NAME}-{container}")
+
+
+@pytest.mark.skipif(ON_PODMAN, reason="a cluster's volume; podman's secrets are checked above")
+def test_only_oauth2_proxy_mounts_the_secrets_read_only_and_without_their_hash() -> None:
+    _api, _namespace, found = pods(HOST_VARS)
+    assert found, f"no pod of {NAME}"
+    for pod in found:
+        volume = next(volume for volume in pod.spec.volumes if volume.name == "oidc")
+        assert volume.secret.secret_name == f"{NAME}-oidc"
+        assert volume.secret.default_mode == 0o444
+        assert sorted(item.key for item in volume.secret.items) == ["client-secret", "cookie-secret"]
+        mounting = {
+            container.name: mount
+            for container in pod.spec.containers
+            for mount in container.volume_mounts or []
+            if mount.name == "oidc"
+        }
+        assert list(mounting) == ["oauth2-proxy"]
+        assert mounting["oauth2-proxy"].read_only
+        assert mounting["oauth2-proxy"].mount_path == SECRETS_DIR
 
 
 def test_no_container_configuration_or_log_shows_a_secret(secrets: list[str]) -> None:
-    for container in containers():
-        configuration = podman("inspect", container)
-        logs = podman("logs", container)
+    names = containers()
+    settings = container_settings(HOST_VARS, names)
+    assert json.loads(settings)
+    for secret in secrets:
+        assert secret not in settings
+    for container in names:
+        logs = container_logs(HOST_VARS, container)
         for secret in secrets:
-            assert secret not in configuration, container
-            assert secret not in logs, container
+            assert secret.encode() not in logs, container
 
 
 def test_no_image_of_the_app_carries_a_secret(secrets: list[str]) -> None:

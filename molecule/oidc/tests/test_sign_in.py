@@ -96,6 +96,11 @@ def test_an_api_client_without_a_session_gets_401_not_a_redirect() -> None:
         assert header(headers, "Location") == []
 
 
+def test_oauth2_proxy_answers_its_probe_through_nginx_without_a_session() -> None:
+    status, _, body = get("healthz/oauth2-proxy")
+    assert (status, body) == (200, "OK")
+
+
 def test_a_browser_without_a_session_is_sent_to_sign_in() -> None:
     status, headers, _ = get("headers", {"Accept": "text/html"})
     assert status == 302
