@@ -7,7 +7,7 @@
 set -euo pipefail
 version=${OAUTH2_PROXY_VERSION:-v7.15.6}
 base=${1:-docker.io/library/debian:bookworm-slim}
-image=localhost/authproxy/bench-oauth2-proxy:$version
+image=localhost/authproxy/oauth2-proxy:$version
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/authproxy-sidecar/oauth2-proxy/$version
 binary=$cache/oauth2-proxy
 
@@ -27,11 +27,12 @@ fi
 digest=$(sha256sum "$binary" | cut -d' ' -f1)
 label=io.authproxy.sidecar.oauth2-proxy-sha256
 if [ "$(podman image inspect --format "{{index .Labels \"$label\"}}" "$image" 2>/dev/null)" != "$digest" ]; then
-  # The cache directory is the build context: it holds the binary and nothing else to send.
+  # USER: upstream image's (distroless nonroot, no group 0), so that the role is tested with what
+  # clusters run by default. The cache directory is the build context: it holds the binary and nothing else to send.
   podman build --quiet --pull=never --tag "$image" --label "$label=$digest" --file - "$cache" >/dev/null <<EOF
 FROM $base
 COPY oauth2-proxy /usr/local/bin/oauth2-proxy
-USER 65534:0
+USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/oauth2-proxy"]
 EOF
 fi

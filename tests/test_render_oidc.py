@@ -71,6 +71,8 @@ def test_the_pod_runs_oauth2_proxy_and_no_verifier(object_set: ObjectSet) -> Non
     proxy = containers(object_set)["oauth2-proxy"]
     assert proxy["image"] == "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"
     assert proxy["securityContext"]["readOnlyRootFilesystem"] is True
+    # Through nginx, which passes /healthz/oauth2-proxy to its /ping.
+    assert proxy["readinessProbe"]["httpGet"] == {"path": "/healthz/oauth2-proxy", "port": 8081}
 
 
 def test_oauth2_proxy_is_told_the_inputs_and_the_redirect_url_from_the_host(object_set: ObjectSet) -> None:
@@ -104,7 +106,8 @@ def test_the_secret_holds_both_secrets_and_their_hash_and_only_oauth2_proxy_moun
     volumes = {volume["name"]: volume for volume in object_set.pod_template["spec"]["volumes"]}
     assert volumes["oidc"]["secret"] == {
         "secretName": f"{object_set.name}-oidc",
-        "defaultMode": 0o440,
+        # Upstream's image runs as 65532, outside group 0.
+        "defaultMode": 0o444,
         "items": [
             {"key": "client-secret", "path": "client-secret"},
             {"key": "cookie-secret", "path": "cookie-secret"},
