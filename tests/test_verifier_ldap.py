@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from certificates import make_certificate_authority
 from ldap_directory import (
     GROUP_DN,
     SERVICE_DN,
@@ -28,7 +29,6 @@ from ldap_directory import (
     USERS,
     Directory,
     free_port,
-    make_certificate_authority,
     user_dn,
 )
 from repository import ROOT, load_source
