@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Try sidecar_app_auth oidc on this machine: the tests' Keycloak (tests/oidc_provider.py) and the
 # Hello World app behind nginx and oauth2-proxy on podman, then sign in with a browser.
-#   scripts/oidc-demo.sh        start both and print the URL and the users (alice may in, bob not)
+#   scripts/oidc-demo.sh        start both and print the URL and the users (alice may sign in, bob not)
 #   scripts/oidc-demo.sh down   remove both
 # The provider listens on podman's bridge address, which the pod and this machine's browser both
 # reach; it is a test provider over plain http (sidecar_app_oidc_allow_insecure), never for real use.

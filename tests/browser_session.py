@@ -33,10 +33,18 @@ def browse(
     steps: list[dict[str, Any]],
     screenshots: Path,
     host_map: dict[str, str] | None = None,
+    trusted_keys: tuple[str, ...] = (),
     timeout: float = 120,
 ) -> list[dict[str, Any]]:
+    """The steps in a fresh chromium. trusted_keys: base64 SHA-256 digests of the public keys
+    (SPKI) of test servers whose certificates the browser accepts without knowing their CA."""
     screenshots.mkdir(parents=True, exist_ok=True)
-    request = {"screenshots": str(screenshots), "hostMap": host_map or {}, "steps": steps}
+    request = {
+        "screenshots": str(screenshots),
+        "hostMap": host_map or {},
+        "trustedKeys": list(trusted_keys),
+        "steps": steps,
+    }
     result = subprocess.run(
         ["node", str(BROWSER_DIR / "browse.mjs")],
         input=json.dumps(request),

@@ -9,11 +9,14 @@ stop() and start() again keep the port, the database and the secret.
 
 address is where Keycloak listens (127.0.0.1 unless a pod must reach it: molecule/oidc gives
 podman's bridge address); public_url is the base URL every URL it hands out names (issuer, login
-page), by default http://<address>:<port>.
+page), by default http(s)://<address>:<port>. With tls_names it serves https only, with a
+certificate for 127.0.0.1, the address and these names (DNS:... or IP:...) from a test CA of its
+own (path/ca/ca.pem: what the pod's oauth2-proxy is told to trust).
 
 molecule/oidc runs it in the background, beyond the command that starts it:
 
     python3 tests/oidc_provider.py start PATH [--address IP] [--public-url URL] [--redirect-uri URL]...
+        [--tls-name DNS:name]...
     python3 tests/oidc_provider.py stop PATH
 
 start prints the issuer, the client's ID and where its secret is; stop stops the Keycloak of
@@ -23,6 +26,7 @@ PATH/keycloak.pid, if one runs.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -30,6 +34,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -39,6 +44,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from certificates import make_certificate_authority, make_server_certificate
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 VERSION = "26.5.6"
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist"
@@ -116,6 +125,7 @@ class Provider:
     address: str = "127.0.0.1"
     public_url: str = ""
     redirect_uris: tuple[str, ...] = ()
+    tls_names: tuple[str, ...] = ()
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     process: subprocess.Popen[bytes] | None = None
     # Seconds from start() to a ready realm, and the JVM's resident memory then (KiB).
@@ -123,8 +133,20 @@ class Provider:
     rss_kib: int = 0
 
     @property
+    def tls(self) -> bool:
+        return bool(self.tls_names)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.path / "ca" / "ca.pem"
+
+    @property
     def base_url(self) -> str:
-        return self.public_url or f"http://{self.address}:{self.port}"
+        return self.public_url or f"{self.scheme}://{self.address}:{self.port}"
 
     @property
     def issuer(self) -> str:
@@ -133,14 +155,14 @@ class Provider:
     @property
     def local_url(self) -> str:
         """Where this machine reaches it, whatever name it hands out."""
-        return f"http://{self.address}:{self.port}"
+        return f"{self.scheme}://{self.address}:{self.port}"
 
     @property
     def secret_file(self) -> Path:
         return self.path / "client-secret"
 
     def save(self) -> None:
-        fields = ("port", "address", "public_url", "redirect_uris")
+        fields = ("port", "address", "public_url", "redirect_uris", "tls_names")
         saved = self.path / "provider.json"
         saved.write_text(json.dumps({name: getattr(self, name) for name in fields}))
         self.secret_file.write_text(self.client_secret)
@@ -150,6 +172,7 @@ class Provider:
     def load(cls, path: Path) -> Provider:
         saved = json.loads((path / "provider.json").read_text())
         saved["redirect_uris"] = tuple(saved["redirect_uris"])
+        saved["tls_names"] = tuple(saved.get("tls_names", ()))
         return cls(path, client_secret=(path / "client-secret").read_text(), **saved)
 
     def home(self) -> Path:
@@ -174,9 +197,12 @@ class Provider:
             "KC_BOOTSTRAP_ADMIN_USERNAME": ADMIN,
             "KC_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         }
+        if self.tls:
+            listen = [f"--https-port={self.port}", "--http-enabled=false", *self._certificate_options()]
+        else:
+            listen = [f"--http-port={self.port}"]
         command = [
-            str(home / "bin" / "kc.sh"), "start-dev",
-            f"--http-host={self.address}", f"--http-port={self.port}",
+            str(home / "bin" / "kc.sh"), "start-dev", f"--http-host={self.address}", *listen,
             "--db=dev-file", f"--db-url=jdbc:h2:file:{self.path}/h2/keycloakdb;NON_KEYWORDS=VALUE",
             # No Infinispan cluster discovery on the machine's network.
             "--cache=local",
@@ -193,7 +219,9 @@ class Provider:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Keycloak exited: {(self.path / 'keycloak.log').read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.local_url}/realms/master", timeout=2):
+                with urllib.request.urlopen(
+                    f"{self.local_url}/realms/master", timeout=2, context=self.ssl_context()
+                ):
                     break
             except (OSError, urllib.error.URLError):
                 time.sleep(0.5)
@@ -204,6 +232,25 @@ class Provider:
             self.create_realm()
         self.started_in = time.monotonic() - started
         self.rss_kib = resident_kib(self.process.pid)
+
+    def _certificate_options(self) -> list[str]:
+        """Keycloak's options of its certificate, made with the CA the first time."""
+        directory = self.ca_cert.parent
+        cert, key = directory / "server.pem", directory / "server.key"
+        if not cert.exists():
+            ca_cert, ca_key = make_certificate_authority(directory, "authproxy test OpenID Provider CA")
+            make_server_certificate(directory, ca_cert, ca_key, (f"IP:{self.address}", *self.tls_names))
+        return [f"--https-certificate-file={cert}", f"--https-certificate-key-file={key}"]
+
+    def public_key_digest(self) -> str:
+        """The base64 SHA-256 of its certificate's public key (SPKI), for a browser to trust it."""
+        certificate = x509.load_pem_x509_certificate((self.ca_cert.parent / "server.pem").read_bytes())
+        spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """What this machine trusts to reach it: its CA only."""
+        return ssl.create_default_context(cafile=str(self.ca_cert)) if self.tls else None
 
     def admin_token(self) -> str:
         answer = self.call(
@@ -233,7 +280,7 @@ class Provider:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.local_url + path, data=data, headers=headers, method=method)
-        with urllib.request.urlopen(request, timeout=30) as answer:
+        with urllib.request.urlopen(request, timeout=30, context=self.ssl_context()) as answer:
             content = answer.read()
         return json.loads(content) if content else None
 
@@ -355,6 +402,12 @@ def main() -> None:
         help="the base URL it names, {port} replaced (default http://ADDRESS:PORT)",
     )
     parser.add_argument("--redirect-uri", action="append", default=[], help="the client's redirect URIs")
+    parser.add_argument(
+        "--tls-name",
+        action="append",
+        default=[],
+        help="https only; a DNS:/IP: name of its certificate",
+    )
     arguments = parser.parse_args()
     path: Path = arguments.path
     if arguments.command == "stop":
@@ -372,6 +425,7 @@ def main() -> None:
             address=arguments.address,
             public_url=arguments.public_url.replace("{port}", str(port)),
             redirect_uris=tuple(arguments.redirect_uri),
+            tls_names=tuple(arguments.tls_name),
         )
         provider.save()
     provider.start()
@@ -382,6 +436,7 @@ def main() -> None:
                 "port": provider.port,
                 "client_id": CLIENT_ID,
                 "client_secret_file": str(provider.secret_file),
+                "ca_file": str(provider.ca_cert) if provider.tls else "",
                 "started_in_seconds": round(provider.started_in, 1),
                 "rss_mib": provider.rss_kib // 1024,
             }

@@ -515,6 +515,18 @@ CASES: list[Case] = [
         "Check that oauth2-proxy's image reference is well-formed",
         r"sidecar_app_oauth2_proxy_image = \WQuay.io/OAuth2 Proxy\W is not an image reference",
     ),
+    Case(
+        "oidc-ca-file-missing",
+        OIDC | {"sidecar_app_oidc_ca_file": "/nonexistent/ca.pem"},
+        "Check that sidecar_app_oidc_ca_file is a file of certificates",
+        r"sidecar_app_oidc_ca_file = \W/nonexistent/ca.pem\W is not a PEM file of certificates on the",
+    ),
+    Case(
+        "oidc-ca-file-not-certificates",
+        OIDC | {"sidecar_app_oidc_ca_file": str(ROOT / "galaxy.yml")},
+        "Check that sidecar_app_oidc_ca_file is a file of certificates",
+        r"sidecar_app_oidc_ca_file = \W.*/galaxy.yml\W is not a PEM file of certificates on the controller",
+    ),
     # sidecar_app_files_source (tasks/assert_files.yml)
     Case(
         "files-pvc-on-podman",

@@ -1,17 +1,20 @@
 """The cluster objects of sidecar_app_auth oidc, as playbooks/render.yml writes them.
 
 Two sets in one run: OpenShift (a Deployment built on the cluster, the redirect URL from the Route
-host) and Kubernetes with given images (from the Ingress host). Every object is validated strictly
-against its OpenShift schema, as tests/test_manifests.py does for htpasswd.
+host) and Kubernetes with given images (from the Ingress host) and a provider CA of its own.
+Every object is validated strictly against its OpenShift schema, as tests/test_manifests.py does
+for htpasswd.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
+from certificates import make_certificate_authority
 from combinations import APP_IMAGE, PROXY_IMAGE
 from manifest_schemas import errors
 from passlib.hash import bcrypt
@@ -43,7 +46,9 @@ SETS: dict[str, dict[str, Any]] = {
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    return render(tmp_path_factory.mktemp("render-oidc"), SETS)
+    ca_cert, _key = make_certificate_authority(tmp_path_factory.mktemp("oidc-ca"), "a provider's own CA")
+    sets = SETS | {"kubernetes-oidc": SETS["kubernetes-oidc"] | {"sidecar_app_oidc_ca_file": str(ca_cert)}}
+    return render(tmp_path_factory.mktemp("render-oidc"), sets)
 
 
 @pytest.fixture(params=list(SETS))
@@ -142,10 +147,40 @@ def test_the_run_shows_no_secret(rendered: Rendered) -> None:
         assert secret_values(object_set)["cookie-secret"] not in output
 
 
-def test_changed_secrets_change_the_pod_template(object_set: ObjectSet) -> None:
+def test_changed_secrets_or_ca_change_the_pod_template(object_set: ObjectSet) -> None:
     hashed = secret_values(object_set)["secrets-bcrypt"].encode()
-    assert object_set.pod_template["metadata"]["annotations"] == {
-        "authproxy.sidecar/oidc-secrets-bcrypt-sha256": hashlib.sha256(hashed).hexdigest()
+    expected = {"authproxy.sidecar/oidc-secrets-bcrypt-sha256": hashlib.sha256(hashed).hexdigest()}
+    ca_file = object_set.get("sidecar_app_oidc_ca_file", "")
+    if ca_file:
+        pem = Path(ca_file).read_text().rstrip("\n")
+        expected["authproxy.sidecar/oidc-ca-sha256"] = hashlib.sha256(pem.encode()).hexdigest()
+    assert object_set.pod_template["metadata"]["annotations"] == expected
+
+
+def test_oauth2_proxy_trusts_the_providers_own_ca_from_a_configmap_when_given(object_set: ObjectSet) -> None:
+    proxy = containers(object_set)["oauth2-proxy"]
+    volumes = {volume["name"]: volume for volume in object_set.pod_template["spec"]["volumes"]}
+    ca_file = object_set.get("sidecar_app_oidc_ca_file", "")
+    config_maps = [obj for obj in object_set.objects.values() if obj["kind"] == "ConfigMap"]
+    if not ca_file:
+        assert not [arg for arg in proxy["args"] if arg.startswith("--provider-ca-file")]
+        assert "oidc-ca" not in volumes
+        assert config_maps == []
+        return
+    assert {"--provider-ca-file=/etc/oauth2-proxy/ca/ca.pem", "--use-system-trust-store=true"} <= set(
+        proxy["args"]
+    )
+    assert [config_map["metadata"]["name"] for config_map in config_maps] == [f"{object_set.name}-oidc-ca"]
+    assert config_maps[0]["data"] == {"ca.pem": Path(ca_file).read_text()}
+    assert volumes["oidc-ca"] == {"name": "oidc-ca", "configMap": {"name": f"{object_set.name}-oidc-ca"}}
+    mounting = {
+        name: mount
+        for name, container in containers(object_set).items()
+        for mount in container["volumeMounts"]
+        if mount["name"] == "oidc-ca"
+    }
+    assert mounting == {
+        "oauth2-proxy": {"name": "oidc-ca", "mountPath": "/etc/oauth2-proxy/ca", "readOnly": True}
     }
 
 

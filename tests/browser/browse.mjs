@@ -2,7 +2,7 @@
 // as JSON on stdin; what the browser saw after each step goes as JSON to stdout, for the pytest
 // tests (tests/browser_session.py) to assert on.
 //
-//   {"screenshots": DIR, "hostMap": {"name": "address"}, "steps": [
+//   {"screenshots": DIR, "hostMap": {"name": "address"}, "trustedKeys": [SPKI SHA-256, base64], "steps": [
 //     {"goto": URL}, {"fill": SELECTOR, "value": TEXT}, {"click": SELECTOR},
 //     {"screenshot": NAME}, {"reload": true}, {"headers": {NAME: VALUE}} (sent from then on)]}
 // A step with "cookies": true also returns the browser's cookies (name, domain, httpOnly,
@@ -25,6 +25,9 @@ const args = [
 ];
 const rules = Object.entries(request.hostMap ?? {}).map(([name, address]) => `MAP ${name} ${address}`);
 if (rules.length) args.push(`--host-resolver-rules=${rules.join(', ')}`);
+// The certificates of these keys only (a test provider's, whose CA the browser does not know).
+const keys = request.trustedKeys ?? [];
+if (keys.length) args.push(`--ignore-certificate-errors-spki-list=${keys.join(',')}`);
 
 // launchPersistentContext: the fresh --user-data-dir is ours, not one playwright makes.
 const context = await chromium.launchPersistentContext(profile, {

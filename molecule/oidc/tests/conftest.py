@@ -34,18 +34,19 @@ def provider() -> Provider:
 class Browser:
     """A fresh browser profile per call of run(); screenshots go to the test's own folder."""
 
-    def __init__(self, screenshots: Path, host_address: str) -> None:
+    def __init__(self, screenshots: Path, host_address: str, provider_key: str) -> None:
         self.screenshots = screenshots
         self.host_map = {"host.containers.internal": host_address}
+        self.trusted_keys = (provider_key,)
 
     def run(self, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return browse(steps, self.screenshots, self.host_map)
+        return browse(steps, self.screenshots, self.host_map, self.trusted_keys)
 
 
 @pytest.fixture
-def browser(request: pytest.FixtureRequest) -> Browser:
+def browser(request: pytest.FixtureRequest, provider: Provider) -> Browser:
     address = Path(f"{_PROVIDER_PATH}-address").read_text().strip()
-    return Browser(ARTIFACTS / request.node.name, address)
+    return Browser(ARTIFACTS / request.node.name, address, provider.public_key_digest())
 
 
 def sign_in(user: str, password: str, shot: str) -> list[dict[str, Any]]:
