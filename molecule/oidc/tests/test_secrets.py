@@ -1,5 +1,6 @@
-"""The client's and the session cookie's secrets reach oauth2-proxy as files, and nothing else
-shows them: no container's configuration or log, no image of the app, no file but their own."""
+"""The client's and the session cookie's secrets (and the allowed emails) reach oauth2-proxy as
+files, and nothing else shows the secrets: no container's configuration or log, no image of the
+app, no file but their own."""
 
 from __future__ import annotations
 
@@ -40,11 +41,15 @@ def test_oauth2_proxy_reads_the_secrets_from_files_only_it_and_group_0_may_read(
         (line.split() for line in listing.splitlines() if not line.startswith("total")), key=lambda f: f[-1]
     )
     assert [(line[0], line[3], line[-1]) for line in lines] == [
+        ("-r--r-----", "0", "authenticated-emails"),
         ("-r--r-----", "0", "client-secret"),
         ("-r--r-----", "0", "cookie-secret"),
     ]
     shown = podman("exec", f"{NAME}-oauth2-proxy", "cat", "/etc/oauth2-proxy/secrets/client-secret")
     assert shown == secrets[0]
+    # sidecar_app_oidc_allowed_emails, one address a line, in lowercase.
+    emails = podman("exec", f"{NAME}-oauth2-proxy", "cat", "/etc/oauth2-proxy/secrets/authenticated-emails")
+    assert emails == "carol@partner.test\n"
 
 
 def test_no_container_configuration_or_log_shows_a_secret(secrets: list[str]) -> None:

@@ -1,5 +1,6 @@
 """Who gets in, in a real browser against a real provider: the provider's login decides, the
-group allows, the app sees the identity nginx sets and nothing the client claims."""
+email domain or the address allows, the app sees the identity nginx sets and nothing the client
+claims. Who gets in by address alone, and the login-free path: test_access.py."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def test_a_wrong_password_stays_at_the_provider(browser: Browser, provider: Prov
     assert "Invalid username or password" in after["text"]
 
 
-def test_a_user_outside_the_group_gets_403(browser: Browser) -> None:
+def test_a_user_neither_in_the_email_domains_nor_allowed_by_address_gets_403(browser: Browser) -> None:
+    # bob@elsewhere.test: not in sidecar_app_oidc_email_domains, not in sidecar_app_oidc_allowed_emails.
     pages = browser.run([{"goto": APP}, *sign_in("bob", "bob-password", "bob"), {"goto": APP}])
     assert pages[-2]["status"] == 403, pages[-2]
     assert "Hello World" not in pages[-2]["text"]
