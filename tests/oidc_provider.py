@@ -3,7 +3,8 @@
 Provider(path).start() runs Keycloak's Quarkus distribution (Maven Central's
 org.keycloak:keycloak-quarkus-dist, unpacked once in ~/.cache/authproxy-sidecar/keycloak/<version>)
 with an H2 file database under path, on one free port, and the first time makes through the admin
-REST API: the realm REALM, the group GROUP, the users of USERS (alice in the group, bob not) and a
+REST API: the realm REALM, the group GROUP, the users of USERS (alice, carol and dave in the group,
+bob not; alice's and bob's addresses in example.test, carol's and dave's in domains of their own) and a
 confidential client CLIENT_ID whose secret is generated and kept in path/provider.json (0600).
 stop() and start() again keep the port, the database and the secret.
 
@@ -66,7 +67,13 @@ ADMIN_PASSWORD = "admin-secret"
 # username -> (password, email, in GROUP)
 USERS = {
     "alice": ("alice-password", "alice@example.test", True),
+    # In alice's domain, outside the group: refused by group.
     "bob": ("bob-password", "bob@example.test", False),
+    # In the group, from a partner's domain: gets in where her address is allowed one by one
+    # (molecule/oidc's sidecar_app_oidc_allowed_emails).
+    "carol": ("carol-password", "carol@partner.test", True),
+    # In the group, from a domain nobody allows: refused by email.
+    "dave": ("dave-password", "dave@elsewhere.test", True),
 }
 # Ports the project's own services use (see tests/ldap_directory.py): never taken here.
 RESERVED_PORTS = {5000, 8081, 9000, 9091, 18081, 28081, *range(18080, 18100), *range(30081, 30124)}

@@ -82,6 +82,22 @@ FILES = {
     "sidecar_app_files_s3_secret_access_key": "a-files-secret-key",
 }
 FILES_PLATFORM = "Check that sidecar_app_files_source fits the platform"
+LOGIN_FREE_ROOT = "Check that sidecar_app_login_free_paths does not free the whole app"
+LOGIN_FREE_PLAIN = "Check that sidecar_app_login_free_paths lists plain URL paths"
+LOGIN_FREE_PLAIN_MESSAGE = (
+    r"sidecar_app_login_free_paths has paths that are not allowed: \[{}\]\. Give each as it reads"
+)
+LOGIN_FREE_DOTS = "Check that sidecar_app_login_free_paths has no '.' or '..' segment"
+LOGIN_FREE_RESERVED = (
+    "Check that sidecar_app_login_free_paths leaves the sign-in endpoints and nginx's own paths alone"
+)
+LOGIN_FREE_RESERVED_MESSAGE = (
+    r"sidecar_app_login_free_paths has paths that are not its to give: \[{}\]\. /oauth2 and"
+)
+OIDC_EMAILS = "Check that sidecar_app_oidc_allowed_emails lists email addresses"
+OIDC_EMAILS_MESSAGE = (
+    r"sidecar_app_oidc_allowed_emails has entries that are not plain email addresses: \[{}\]"
+)
 FILES_PATH = "Check that sidecar_app_files_path is a path of its own under /"
 FILES_REFRESH = "Check that sidecar_app_files_refresh_seconds is from 10 to 86400"
 FILES_SIZE = "Check that sidecar_app_files_size_limit is a size, given on a cluster"
@@ -496,6 +512,114 @@ CASES: list[Case] = [
         OIDC | {"sidecar_app_oidc_email_domains": ["@example.org"]},
         "Check that sidecar_app_oidc_email_domains lists domains",
         r"sidecar_app_oidc_email_domains = \[\W@example.org\W\] is not allowed: list domains",
+    ),
+    Case(
+        "oidc-no-email-domain-and-no-allowed-email",
+        OIDC | {"sidecar_app_oidc_email_domains": []},
+        "Check that sidecar_app_oidc_email_domains lists domains",
+        r"sidecar_app_oidc_email_domains = \[\] is not allowed: list domains .* \[\] only with"
+        r" sidecar_app_oidc_allowed_emails",
+    ),
+    Case(
+        "oidc-allowed-email-with-a-comma",
+        OIDC | {"sidecar_app_oidc_allowed_emails": ["carol@partner.example", "dave@x.example,eve@x.example"]},
+        OIDC_EMAILS,
+        OIDC_EMAILS_MESSAGE.format(r"\Wdave@x.example,eve@x.example\W") + r"\. Give each exact address",
+    ),
+    Case(
+        "oidc-allowed-email-a-domain",
+        OIDC | {"sidecar_app_oidc_allowed_emails": ["@partner.example"]},
+        OIDC_EMAILS,
+        OIDC_EMAILS_MESSAGE.format(r"\W@partner.example\W")
+        + r".* a whole domain goes into sidecar_app_oidc_email_domains",
+    ),
+    Case(
+        "oidc-allowed-email-with-a-space",
+        OIDC | {"sidecar_app_oidc_allowed_emails": ["carol @partner.example"]},
+        OIDC_EMAILS,
+        OIDC_EMAILS_MESSAGE.format(r"\Wcarol @partner.example\W"),
+    ),
+    Case(
+        "oidc-allowed-emails-beside-any-domain",
+        OIDC
+        | {
+            "sidecar_app_oidc_allowed_emails": ["carol@partner.example"],
+            "sidecar_app_oidc_email_domains": ["*"],
+        },
+        'Check that allowed emails are not outdone by an email domain of "*"',
+        r"sidecar_app_oidc_allowed_emails would change nothing while sidecar_app_oidc_email_domains"
+        r" contains \W\*\W, which lets in every address: leave sidecar_app_oidc_email_domains unset",
+    ),
+    Case(
+        "oidc-allowed-emails-not-a-list",
+        OIDC | {"sidecar_app_oidc_allowed_emails": {"carol": "carol@partner.example"}},
+        ARGUMENT_SPEC,
+        SPEC_FAILED
+        + r"argument \Wsidecar_app_oidc_allowed_emails\W is of type dict and we were unable to convert to",
+    ),
+    Case(
+        "oidc-login-free-root",
+        OIDC | {"sidecar_app_login_free_paths": ["/status", "/"]},
+        LOGIN_FREE_ROOT,
+        r"sidecar_app_login_free_paths lists \W/\W, which would let everyone reach the whole app"
+        r" without a login: list only the parts that need none, such as \[/status, /public/\]",
+    ),
+    Case(
+        "oidc-login-free-the-sign-in-endpoints",
+        OIDC | {"sidecar_app_login_free_paths": ["/status", "/oauth2/"]},
+        LOGIN_FREE_RESERVED,
+        LOGIN_FREE_RESERVED_MESSAGE.format(r"\W/oauth2/\W") + r".* sign-in endpoints of the oidc mode",
+    ),
+    Case(
+        "oidc-login-free-under-the-sign-in-endpoints",
+        OIDC | {"sidecar_app_login_free_paths": ["/oauth2/callback", "/oauth2"]},
+        LOGIN_FREE_RESERVED,
+        LOGIN_FREE_RESERVED_MESSAGE.format(r"\W/oauth2/callback\W, \W/oauth2\W"),
+    ),
+    Case(
+        "oidc-login-free-relative",
+        OIDC | {"sidecar_app_login_free_paths": ["status"]},
+        LOGIN_FREE_PLAIN,
+        LOGIN_FREE_PLAIN_MESSAGE.format(r"\Wstatus\W") + r" decoded, beginning with /",
+    ),
+    Case(
+        "oidc-login-free-with-a-space",
+        OIDC | {"sidecar_app_login_free_paths": ["/my status"]},
+        LOGIN_FREE_PLAIN,
+        LOGIN_FREE_PLAIN_MESSAGE.format(r"\W/my status\W") + r".* no spaces, %, ;, \?, # or //",
+    ),
+    Case(
+        "oidc-login-free-with-a-dot-dot",
+        OIDC | {"sidecar_app_login_free_paths": ["/public/../admin"]},
+        LOGIN_FREE_DOTS,
+        r"sidecar_app_login_free_paths has paths with a \W\.\W or \W\.\.\W segment:"
+        r" \[\W/public/\.\./admin\W\]\. nginx resolves those before it matches",
+    ),
+    Case(
+        "login-free-root-with-htpasswd",
+        {"sidecar_app_login_free_paths": ["/"]},
+        LOGIN_FREE_ROOT,
+        r"sidecar_app_login_free_paths lists \W/\W, which would let everyone reach the whole app"
+        r" without a login",
+    ),
+    Case(
+        "login-free-encoded",
+        {"sidecar_app_login_free_paths": ["/public%2F"]},
+        LOGIN_FREE_PLAIN,
+        LOGIN_FREE_PLAIN_MESSAGE.format(r"\W/public%2F\W"),
+    ),
+    Case(
+        "login-free-healthz",
+        {"sidecar_app_login_free_paths": ["/healthz"]},
+        LOGIN_FREE_RESERVED,
+        LOGIN_FREE_RESERVED_MESSAGE.format(r"\W/healthz\W") + r".* /healthz needs no login already",
+    ),
+    Case(
+        "login-free-under-the-files",
+        FILES | {"sidecar_app_login_free_paths": ["/status", "/files/public/"]},
+        "Check that sidecar_app_login_free_paths keeps the served files behind the login",
+        r"sidecar_app_login_free_paths has paths at or under sidecar_app_files_path \W/files/\W:"
+        r" \[\W/files/public/\W\]\. The files are served behind the login only",
     ),
     Case(
         "oidc-logout-url-not-a-url",

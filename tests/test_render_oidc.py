@@ -1,9 +1,10 @@
 """The cluster objects of sidecar_app_auth oidc, as playbooks/render.yml writes them.
 
 Two sets in one run: OpenShift (a Deployment built on the cluster, the redirect URL from the Route
-host) and Kubernetes with given images (from the Ingress host) and a provider CA of its own.
-Every object is validated strictly against its OpenShift schema, as tests/test_manifests.py does
-for htpasswd.
+Two sets in one run: OpenShift (a Deployment built on the cluster, the redirect URL from the Route
+host, people allowed by address and login-free paths) and Kubernetes with given images (from the
+Ingress host, none of those, and a provider CA of its own). Every object is validated strictly
+against its OpenShift schema, as tests/test_manifests.py does for htpasswd.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from passlib.hash import bcrypt
 from role_objects import ObjectSet, Rendered, render
 
 CLIENT_SECRET = "the-client-secret-" + "x" * 40
+ALLOWED_EMAILS = ["Visitor@Partner.example", "auditor@audit.example"]
+EMAILS_FILE = "/etc/oauth2-proxy/secrets/authenticated-emails"
 OIDC = {
     "sidecar_app_auth": "oidc",
     "sidecar_app_oidc_issuer_url": "https://keycloak.example.org/realms/staff",
@@ -31,7 +34,12 @@ OIDC = {
 }
 SETS: dict[str, dict[str, Any]] = {
     "openshift-oidc": OIDC
-    | {"sidecar_app_platform": "openshift", "sidecar_app_route_host": "wiki.apps.example.org"},
+    | {
+        "sidecar_app_platform": "openshift",
+        "sidecar_app_route_host": "wiki.apps.example.org",
+        "sidecar_app_oidc_allowed_emails": ALLOWED_EMAILS,
+        "sidecar_app_login_free_paths": ["/status", "/webhooks/", "/status/"],
+    },
     "kubernetes-oidc": OIDC
     | {
         "sidecar_app_platform": "kubernetes",
@@ -58,6 +66,24 @@ def object_set(request: pytest.FixtureRequest, rendered: Rendered) -> ObjectSet:
 
 def containers(object_set: ObjectSet) -> dict[str, dict[str, Any]]:
     return {container["name"]: container for container in object_set.pod_template["spec"]["containers"]}
+
+
+def secret_keys(object_set: ObjectSet) -> list[str]:
+    """The keys oauth2-proxy mounts: the secrets, and the allowed emails when given."""
+    emails = ["authenticated-emails"] if object_set.get("sidecar_app_oidc_allowed_emails", []) else []
+    return ["client-secret", "cookie-secret", *emails]
+
+
+def nginx_conf(rendered: Rendered, object_set: ObjectSet) -> str:
+    """The nginx.conf staged into the proxy's build context (built on the cluster: OpenShift)."""
+    state = rendered.home / ".local/state/authproxy-sidecar" / object_set.name
+    return (state / "build/proxy/nginx.conf").read_text()
+
+
+def location(conf: str, match: str) -> str:
+    """The body of the server's location `match` (such as '= "/status"')."""
+    start = conf.index(f"        location {match} {{\n")
+    return conf[start : conf.index("\n        }\n", start)]
 
 
 def secret_values(object_set: ObjectSet) -> dict[str, str]:
@@ -102,21 +128,19 @@ def test_the_secret_holds_both_secrets_and_their_hash_and_only_oauth2_proxy_moun
     secret = object_set.one("Secret")
     assert secret["metadata"]["name"] == f"{object_set.name}-oidc"
     values = secret_values(object_set)
-    assert set(values) == {"client-secret", "cookie-secret", "secrets-bcrypt"}
+    assert set(values) == {*secret_keys(object_set), "secrets-bcrypt"}
     assert values["client-secret"] == CLIENT_SECRET
     assert len(values["cookie-secret"]) == 32
     lines = dict(line.split(":", 1) for line in values["secrets-bcrypt"].strip().splitlines())
-    for key in ("client-secret", "cookie-secret"):
+    assert list(lines) == secret_keys(object_set)
+    for key in secret_keys(object_set):
         assert bcrypt.verify(hashlib.sha256(values[key].encode()).hexdigest(), lines[key])
     volumes = {volume["name"]: volume for volume in object_set.pod_template["spec"]["volumes"]}
     assert volumes["oidc"]["secret"] == {
         "secretName": f"{object_set.name}-oidc",
         # Upstream's image runs as 65532, outside group 0.
         "defaultMode": 0o444,
-        "items": [
-            {"key": "client-secret", "path": "client-secret"},
-            {"key": "cookie-secret", "path": "cookie-secret"},
-        ],
+        "items": [{"key": key, "path": key} for key in secret_keys(object_set)],
     }
     mounting = [
         name
@@ -128,10 +152,54 @@ def test_the_secret_holds_both_secrets_and_their_hash_and_only_oauth2_proxy_moun
     assert (object_set.directory / f"00-secret-{object_set.name}-oidc.yml").stat().st_mode & 0o777 == 0o600
 
 
-def test_no_file_but_the_secret_holds_a_secret(object_set: ObjectSet) -> None:
+def test_allowed_emails_reach_oauth2_proxy_as_a_file_of_the_secret_and_alone_without_domains(
+    object_set: ObjectSet,
+) -> None:
+    args = containers(object_set)["oauth2-proxy"]["args"]
+    domains = [arg for arg in args if arg.startswith("--email-domain=")]
+    if object_set.get("sidecar_app_oidc_allowed_emails", []):
+        assert f"--authenticated-emails-file={EMAILS_FILE}" in args
+        # sidecar_app_oidc_email_domains left at its default: no domain, only the addresses get in.
+        assert domains == []
+        assert (
+            secret_values(object_set)["authenticated-emails"]
+            == "visitor@partner.example\nauditor@audit.example\n"
+        )
+    else:
+        assert not [arg for arg in args if arg.startswith("--authenticated-emails-file")]
+        assert domains == ["--email-domain=*"]
+
+
+def test_login_free_paths_skip_the_login_and_drop_every_identity_header(
+    rendered: Rendered, object_set: ObjectSet
+) -> None:
+    if object_set.platform != "openshift":
+        pytest.skip("nginx.conf is staged where the proxy is built: the OpenShift set")
+    conf = nginx_conf(rendered, object_set)
+    # "/status" is /status and what is under /status/ (listed twice: one location each), "/webhooks/"
+    # what is under it.
+    matches = ['= "/status"', '^~ "/status/"', '^~ "/webhooks/"']
+    assert sorted(
+        line.strip() for line in conf.splitlines() if line.startswith("        location ") and '"' in line
+    ) == sorted(f"location {match} {{" for match in matches)
+    for match in matches:
+        body = location(conf, match)
+        assert "auth_request off;" in body
+        for header in ("Authorization", "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups"):
+            assert f'proxy_set_header {header} "";' in body, (match, header)
+        assert "proxy_set_header Cookie $oidc_app_cookie_3;" in body
+        assert 'if ($uri ~ "[;\\x5c]") {\n                return 400;' in body
+        assert "proxy_pass http://app;" in body
+    # Everywhere else the login is asked for.
+    assert "        auth_request /_oauth2_auth;\n" in conf
+    assert "X-Forwarded-User $oidc_user_name;" in conf
+
+
+def test_no_file_but_the_secret_holds_a_secret_or_an_allowed_address(object_set: ObjectSet) -> None:
     assert object_set.directory
     values = secret_values(object_set)
     hidden = [values["client-secret"], values["cookie-secret"]]
+    hidden += [address.lower() for address in object_set.get("sidecar_app_oidc_allowed_emails", [])]
     hidden += [base64.b64encode(value.encode()).decode() for value in hidden]
     for path in object_set.directory.iterdir():
         if path.name.startswith("00-secret-"):

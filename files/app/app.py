@@ -18,7 +18,9 @@ def healthz() -> tuple[str, int]:
 
 
 if os.environ.get("HELLO_ECHO_HEADERS") == "1":
-    # Opt-in, for tests: shows which request headers the sidecar lets through to the app.
+    # Opt-in, for tests: shows which request headers the sidecar lets through to the app; also
+    # under /public/, which tests make a login-free path (sidecar_app_login_free_paths).
     @app.get("/headers")
+    @app.get("/public/headers")
     def headers() -> dict[str, str]:
         return dict(request.headers)

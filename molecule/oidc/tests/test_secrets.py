@@ -1,5 +1,6 @@
-"""The client's and the session cookie's secrets reach oauth2-proxy as files, and nothing else
-shows them: no container's configuration or log, no image of the app, no file but their own."""
+"""The client's and the session cookie's secrets (and the allowed emails) reach oauth2-proxy as
+files, and nothing else shows the secrets: no container's configuration or log, no image of the
+app, no file but their own."""
 
 from __future__ import annotations
 
@@ -53,11 +54,14 @@ def test_oauth2_proxy_reads_the_secrets_from_files_of_its_own(secrets: list[str]
     )
     # Read-only, readable by upstream's user (65532, which the local image runs as too).
     assert [(line[0], line[-1]) for line in lines] == [
+        ("-r--r--r--", "authenticated-emails"),
         ("-r--r--r--", "client-secret"),
         ("-r--r--r--", "cookie-secret"),
     ]
     assert podman("exec", proxy, "id", "-u").strip() == "65532"
     assert podman("exec", proxy, "cat", f"{SECRETS_DIR}/client-secret") == secrets[0]
+    # sidecar_app_oidc_allowed_emails, one address a line, in lowercase.
+    assert podman("exec", proxy, "cat", f"{SECRETS_DIR}/authenticated-emails") == "carol@partner.test\n"
     for container in containers():
         if container != "oauth2-proxy":
             assert SECRETS_DIR not in podman("inspect", "--format", "{{json .Mounts}}", f"{NAME}-{container}")
@@ -71,7 +75,8 @@ def test_only_oauth2_proxy_mounts_the_secrets_read_only_and_without_their_hash()
         volume = next(volume for volume in pod.spec.volumes if volume.name == "oidc")
         assert volume.secret.secret_name == f"{NAME}-oidc"
         assert volume.secret.default_mode == 0o444
-        assert sorted(item.key for item in volume.secret.items) == ["client-secret", "cookie-secret"]
+        keys = sorted(item.key for item in volume.secret.items)
+        assert keys == ["authenticated-emails", "client-secret", "cookie-secret"]
         mounting = {
             container.name: mount
             for container in pod.spec.containers

@@ -1,5 +1,6 @@
 """Who gets in, in a real browser against a real provider: the provider's login decides, the
-group allows, the app sees the identity nginx sets and nothing the client claims."""
+email domain or the address allows, the app sees the identity nginx sets and nothing the client
+claims. Who gets in by address alone, and the login-free path: test_access.py."""
 
 from __future__ import annotations
 
@@ -63,10 +64,20 @@ def test_a_wrong_password_stays_at_the_provider(browser: Browser, provider: Prov
 
 
 def test_a_user_outside_the_group_gets_403(browser: Browser) -> None:
+    # bob@example.test: in sidecar_app_oidc_email_domains, not in sidecar_app_oidc_allowed_groups.
     pages = browser.run([{"goto": APP}, *sign_in("bob", "bob-password", "bob"), {"goto": APP}])
     assert pages[-2]["status"] == 403, pages[-2]
     assert "Hello World" not in pages[-2]["text"]
     # Still signed in at the provider, bob is sent through it again and refused again.
+    assert pages[-1]["status"] == 403, pages[-1]
+    assert "Hello World" not in pages[-1]["text"]
+
+
+def test_a_group_member_from_a_domain_nobody_allows_gets_403(
+    browser: Browser,
+) -> None:
+    # dave@elsewhere.test: in app-users, but neither his domain nor his address is allowed.
+    pages = browser.run([{"goto": APP}, *sign_in("dave", "dave-password", "dave")])
     assert pages[-1]["status"] == 403, pages[-1]
     assert "Hello World" not in pages[-1]["text"]
 
