@@ -1,10 +1,9 @@
 """The cluster objects of sidecar_app_auth oidc, as playbooks/render.yml writes them.
 
 Two sets in one run: OpenShift (a Deployment built on the cluster, the redirect URL from the Route
-Two sets in one run: OpenShift (a Deployment built on the cluster, the redirect URL from the Route
-host, people allowed by address and login-free paths) and Kubernetes with given images (from the
-Ingress host, none of those, and a provider CA of its own). Every object is validated strictly
-against its OpenShift schema, as tests/test_manifests.py does for htpasswd.
+host, people allowed by address, login-free paths, the access token passed) and Kubernetes with
+given images (from the Ingress host, none of those, and a provider CA of its own). Every object
+is validated strictly against its OpenShift schema, as tests/test_manifests.py does for htpasswd.
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ SETS: dict[str, dict[str, Any]] = {
         "sidecar_app_route_host": "wiki.apps.example.org",
         "sidecar_app_oidc_allowed_emails": ALLOWED_EMAILS,
         "sidecar_app_login_free_paths": ["/status", "/webhooks/", "/status/"],
+        "sidecar_app_oidc_pass_access_token": True,
     },
     "kubernetes-oidc": OIDC
     | {
@@ -120,6 +120,9 @@ def test_oauth2_proxy_is_told_the_inputs_and_the_redirect_url_from_the_host(obje
         "--allowed-group=wiki admins",
     ]
     assert {"--cookie-secure=true", "--cookie-httponly=true", "--cookie-samesite=lax"} <= set(args)
+    assert ("--pass-access-token=true" in args) == bool(
+        object_set.get("sidecar_app_oidc_pass_access_token", False)
+    )
 
 
 def test_the_secret_holds_both_secrets_and_their_hash_and_only_oauth2_proxy_mounts_the_secrets(

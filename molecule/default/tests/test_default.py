@@ -91,17 +91,38 @@ def test_htpasswd_holds_bcrypt_2y_hashes_and_no_password(
     assert not any(password in htpasswd.read_text() for password in passwords.values())
 
 
-def test_app_gets_the_user_name_but_never_the_password(admin_password: str) -> None:
-    answer = request(
-        BASE_URL + "headers", basic("admin", admin_password), headers={"X-Forwarded-User": "someone-else"}
-    )
+def test_app_gets_the_user_name_but_never_the_password_nor_a_claimed_identity(admin_password: str) -> None:
+    claimed = {
+        "X-Forwarded-User": "someone-else",
+        "X-Forwarded-Email": "boss@example.org",
+        "X-Forwarded-Groups": "admins",
+    }
+    answer = request(BASE_URL + "headers", basic("admin", admin_password), headers=claimed)
     assert answer.status == 200
     seen = {name.lower(): value for name, value in json.loads(answer.body).items()}
     assert "authorization" not in seen
     assert admin_password not in json.dumps(seen)
     assert seen["x-forwarded-user"] == "admin"
+    assert "x-forwarded-email" not in seen
+    assert "x-forwarded-groups" not in seen
     assert seen["x-forwarded-proto"] == "http"
     assert seen["x-forwarded-host"] == "127.0.0.1"
+
+
+def test_a_login_free_path_answers_without_credentials_and_gives_the_app_no_identity(
+    admin_password: str,
+) -> None:
+    claimed = {"X-Forwarded-User": "someone-else", "X-Forwarded-Groups": "admins"}
+    for authorization in (None, basic("admin", admin_password), basic("admin", "wrong")):
+        answer = request(BASE_URL + "public/headers", authorization, headers=claimed)
+        assert answer.status == 200
+        seen = {name.lower(): value for name, value in json.loads(answer.body).items()}
+        assert not {"authorization", "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups"} & set(
+            seen
+        )
+    # Only that path: a neighbour and a step out of it ask for the login.
+    for path in ("publicity", "public/../headers", "public/%2e%2e/headers"):
+        assert request(BASE_URL + path).status == 401, path
 
 
 def test_responses_do_not_reveal_the_nginx_version(admin_password: str) -> None:

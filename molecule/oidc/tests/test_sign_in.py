@@ -4,11 +4,12 @@ claims. Who gets in by address alone, and the login-free path: test_access.py.""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from conftest import APP, Browser, get, header, sign_in
+from conftest import APP, HOST_VARS, Browser, get, header, sign_in
 from oidc_provider import Provider
 
 
@@ -148,6 +149,28 @@ def test_identity_headers_sent_by_the_client_never_reach_the_app(browser: Browse
     assert "mallory" not in pages[-1]["text"]
     # Without a session, the claim gets nobody in.
     assert get("headers", claimed)[0] == 401
+
+
+def test_the_app_gets_the_access_token_only_when_asked_for(browser: Browser, provider: Provider) -> None:
+    forged = {"X-Forwarded-Access-Token": "forged.by.mallory"}
+    pages = browser.run(
+        [
+            {"goto": APP},
+            *sign_in("alice", "alice-password", "alice"),
+            {"headers": forged},
+            {"goto": APP + "headers"},
+        ]
+    )
+    seen = seen_by_app(pages[-1])
+    assert "forged.by.mallory" not in pages[-1]["text"]
+    if not HOST_VARS.get("sidecar_app_oidc_pass_access_token"):
+        assert "x-forwarded-access-token" not in seen
+        return
+    # The provider's own JWT for alice (its signature is the app's to check).
+    _header, payload, _signature = seen["x-forwarded-access-token"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["iss"] == provider.issuer
+    assert claims["preferred_username"] == "alice"
 
 
 def test_the_session_cookie_is_httponly_secure_and_samesite_lax(browser: Browser) -> None:
