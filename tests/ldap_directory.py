@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import socket
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from certificates import make_certificate_authority, make_server_certificate
+from processes import end
 
 SUFFIX = "dc=example,dc=test"
 ADMIN_DN = f"cn=admin,{SUFFIX}"
@@ -272,17 +272,9 @@ olcMemberOfMemberOfAD: memberOf
         """Stop the slapd of the pid file, which another process started."""
         try:
             pid = int((self.path / "slapd.pid").read_text())
-            os.kill(pid, signal.SIGINT)
         except (OSError, ValueError):
             return  # none runs
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                return
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
+        end(pid, signal.SIGINT)
 
     def set_password(self, uid: str, password: str) -> None:
         self.modify(

@@ -49,6 +49,7 @@ from typing import Any
 from certificates import make_certificate_authority, make_server_certificate
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from processes import end
 
 VERSION = "26.5.6"
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist"
@@ -342,7 +343,7 @@ class Provider:
         realm = {
             "realm": REALM,
             "enabled": True,
-            # Plain HTTP on podman's bridge address: a test provider only.
+            # make oidc-demo's provider speaks plain http on podman's bridge address.
             "sslRequired": "none",
             "groups": [{"name": GROUP}],
             "users": users,
@@ -369,17 +370,9 @@ class Provider:
             pid = int((self.path / "keycloak.pid").read_text())
             if "keycloak" not in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
                 return  # a process that took the number since
-            os.killpg(pid, signal.SIGTERM)
         except (OSError, ValueError):
             return  # none runs
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except OSError:
-                return
-            time.sleep(0.2)
-        os.killpg(pid, signal.SIGKILL)
+        end(pid, group=True, within=30)
 
 
 def resident_kib(pid: int) -> int:

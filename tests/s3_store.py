@@ -20,16 +20,16 @@ pid in PATH/rclone.pid; stop stops that server, if one runs.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from processes import end
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 ACCESS_KEY_ID = "files-test-access"
@@ -136,19 +136,7 @@ class Store:
         pid = self.pid()
         if pid is None:
             return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            # Reap it when this process started it.
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.05)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        end(pid)
         (self.path / "rclone.pid").unlink(missing_ok=True)
 
     def save(self) -> None:
