@@ -24,7 +24,7 @@ LOCAL_REGISTRY := 127.0.0.1:5000
 
 .PHONY: help setup deploy verify teardown test test-on-cluster test-modes test-beside-cluster lint compat collection unit \
 	molecule molecule-default molecule-modes molecule-clusters \
-	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean oidc-demo
+	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean oidc-demo oidc-demo-down
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -38,6 +38,7 @@ help:
 	@echo "make teardown  remove the deployment, its images and its credentials"
 	@echo "make setup     install everything, deploy nothing"
 	@echo "make oidc-demo start a test Keycloak and deploy the oidc mode on podman, to sign in with a browser"
+	@echo "make oidc-demo-down  remove both"
 	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
@@ -79,9 +80,12 @@ $(STAMPS)/podman.mk: scripts/podman-config.sh files/podman/containers.conf $(STA
 deploy: setup
 	ansible-playbook playbooks/deploy.yml -e sidecar_app_base_image=$(BASE_IMAGE) $(DEPLOY_ARGS)
 
-# A test OpenID Provider and the oidc mode beside it (scripts/oidc-demo.sh down removes both).
+# A test OpenID Provider and the oidc mode beside it; oidc-demo-down removes both.
 oidc-demo: setup
 	scripts/oidc-demo.sh
+
+oidc-demo-down: setup
+	scripts/oidc-demo.sh down
 
 verify: setup
 	ansible-playbook playbooks/verify.yml

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Try sidecar_app_auth oidc on this machine: the tests' Keycloak (tests/oidc_provider.py) and the
 # Hello World app behind nginx and oauth2-proxy on podman, then sign in with a browser.
-#   scripts/oidc-demo.sh        start both and print the URL and the users (alice may sign in, bob not)
-#   scripts/oidc-demo.sh down   remove both
+#   make oidc-demo        start both and print the URL and the users (alice may sign in, bob not)
+#   make oidc-demo-down   remove both
+# (make gives it the project's virtualenv and settings.)
 # The provider listens on podman's bridge address, which the pod and this machine's browser both
 # reach; it is a test provider over plain http (sidecar_app_oidc_allow_insecure), never for real use.
 set -euo pipefail
@@ -41,4 +42,4 @@ SIDECAR_APP_OIDC_CLIENT_SECRET=$(cat "$provider/client-secret") \
   ansible-playbook playbooks/deploy.yml -e "$(deploy_vars "$issuer")"
 echo "Open http://127.0.0.1:$port/ and sign in at $issuer as alice / alice-password (in app-users)"
 echo "or bob / bob-password (not: 403). http://127.0.0.1:$port/headers shows what the app gets."
-echo "Remove both: scripts/oidc-demo.sh down"
+echo "Remove both: make oidc-demo-down"
