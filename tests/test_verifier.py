@@ -172,6 +172,32 @@ def test_a_new_header_sent_by_many_requests_at_once_is_checked_with_bcrypt_once(
     assert verifier.STATS.snapshot()["hashes_checked"] == 1
 
 
+def test_a_request_that_waited_for_the_first_ones_bcrypt_finds_its_answer_remembered(
+    verifier: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request is remembered before the next waiting one looks, however slowly the
+    first thread goes on after its check (as when the machine is busy)."""
+    write_htpasswd(tmp_path / "htpasswd", admin="right")
+    remember = verifier.VERIFIED.remember
+
+    def slow_remember(*args: Any) -> None:  # noqa: ANN401
+        time.sleep(0.3)
+        remember(*args)
+
+    monkeypatch.setattr(verifier.VERIFIED, "remember", slow_remember)
+    users: list[str | None] = []
+    threads = [
+        threading.Thread(target=lambda: users.append(verifier.authenticated_user(basic("admin", "right"))))
+        for _number in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert users == ["admin"] * 4
+    assert verifier.STATS.snapshot()["hashes_checked"] == 1
+
+
 def test_the_listening_queue_holds_a_burst_of_connections_not_accepted_yet(verifier: ModuleType) -> None:
     """A full queue drops a connection, whose client retries a second later."""
     server = verifier.Server(("127.0.0.1", 0), verifier.Handler)  # listens, accepts nothing
