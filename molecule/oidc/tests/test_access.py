@@ -42,7 +42,7 @@ def test_a_group_member_allowed_by_address_gets_in_as_herself(browser: Browser) 
 def test_a_login_free_path_answers_without_a_session_and_drops_every_claimed_identity() -> None:
     basic = "Basic " + base64.b64encode(b"mallory:a-password").decode()
     for accept in ("text/html", "application/json"):
-        status, _, body = get("public/headers", CLAIMED | {"Authorization": basic, "Accept": accept})
+        status, _headers, body = get("public/headers", CLAIMED | {"Authorization": basic, "Accept": accept})
         assert status == 200, (accept, body)
         seen = seen_by_app(body)
         assert not IDENTITY & set(seen), seen

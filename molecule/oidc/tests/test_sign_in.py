@@ -103,25 +103,25 @@ def test_after_sign_out_a_reload_asks_to_log_in_again(browser: Browser, provider
 
 def test_an_api_client_without_a_session_gets_401_not_a_redirect() -> None:
     for accept in ("application/json", "*/*", None):
-        status, headers, _ = get("", {"Accept": accept} if accept else None)
+        status, headers, _body = get("", {"Accept": accept} if accept else None)
         assert status == 401, accept
         assert header(headers, "Location") == []
 
 
 def test_oauth2_proxy_answers_its_probe_through_nginx_without_a_session() -> None:
-    status, _, body = get("healthz/oauth2-proxy")
+    status, _headers, body = get("healthz/oauth2-proxy")
     assert (status, body) == (200, "OK")
 
 
 def test_a_browser_without_a_session_is_sent_to_sign_in() -> None:
-    status, headers, _ = get("headers", {"Accept": "text/html"})
+    status, headers, _body = get("headers", {"Accept": "text/html"})
     assert status == 302
     assert header(headers, "Location") == ["/oauth2/start?rd=%2Fheaders"]
 
 
 def test_the_security_headers_hold_on_the_refusal_the_redirect_and_the_sign_in() -> None:
     for path, accept in (("", "application/json"), ("", "text/html"), ("oauth2/start?rd=%2F", "text/html")):
-        status, headers, _ = get(path, {"Accept": accept})
+        status, headers, _body = get(path, {"Accept": accept})
         assert status in (302, 401), (path, status)
         assert header(headers, "X-Frame-Options") == ["DENY"], path
         assert header(headers, "X-Content-Type-Options") == ["nosniff"], path
@@ -189,13 +189,13 @@ def test_the_app_gets_its_own_cookies_but_never_the_session_cookie(browser: Brow
         [{"goto": APP}, *sign_in("alice", "alice-password", "alice"), {"goto": APP, "cookies": True}]
     )
     session = next(cookie["value"] for cookie in pages[-1]["cookies"] if cookie["name"] == "_oauth2_proxy")
-    status, _, body = get("headers", {"Cookie": f"theme=dark; _oauth2_proxy={session}; lang=fi"})
+    status, _headers, body = get("headers", {"Cookie": f"theme=dark; _oauth2_proxy={session}; lang=fi"})
     assert status == 200
     seen = {name.lower(): value for name, value in json.loads(body).items()}
     assert seen["x-forwarded-user"] == "alice"
     assert [part.strip() for part in seen["cookie"].split(";") if part.strip()] == ["theme=dark", "lang=fi"]
     assert session not in body
     # The session cookie alone: the app gets no Cookie header at all.
-    status, _, body = get("headers", {"Cookie": f"_oauth2_proxy={session}"})
+    status, _headers, body = get("headers", {"Cookie": f"_oauth2_proxy={session}"})
     assert status == 200
     assert "cookie" not in {name.lower() for name in json.loads(body)}
