@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from certificates import make_certificate_authority, make_server_certificate
-from processes import end
+from processes import end, free_port
 
 SUFFIX = "dc=example,dc=test"
 ADMIN_DN = f"cn=admin,{SUFFIX}"
@@ -37,8 +37,6 @@ SERVICE_PASSWORD = "service-secret"
 PEOPLE = f"ou=people,{SUFFIX}"
 GROUP_DN = f"cn=app-users,ou=groups,{SUFFIX}"
 POLICY_DN = f"cn=default,ou=policies,{SUFFIX}"
-# Ports the project's own services use (see the brief of issue 12): never taken here.
-RESERVED_PORTS = {5000, 8081, 9091, 18081, 28081, *range(30081, 30124)}
 
 # uid -> password. Names that a filter must not take literally, a long one and a non-ASCII one.
 USERS = {
@@ -59,15 +57,6 @@ def user_dn(uid: str) -> str:
     """The DN of a test user: uid=<escaped>,ou=people (RFC 4514 escaping of the few we use)."""
     escaped = "".join("\\" + char if char in '\\,+"<>;=#' else char for char in uid)
     return f"uid={escaped},{PEOPLE}"
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
 
 
 def ldif_value(name: str, value: str) -> str:

@@ -34,7 +34,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -49,7 +48,7 @@ from typing import Any
 from certificates import make_certificate_authority, make_server_certificate
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from processes import end
+from processes import end, free_port
 
 VERSION = "26.5.6"
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist"
@@ -76,17 +75,6 @@ USERS = {
     # In the group, from a domain nobody allows: refused by email.
     "dave": ("dave-password", "dave@elsewhere.test", True),
 }
-# Ports the project's own services use (see tests/ldap_directory.py): never taken here.
-RESERVED_PORTS = {5000, 8081, 9000, 9091, 18081, 28081, *range(18080, 18100), *range(30081, 30124)}
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
 
 
 def distribution(version: str = VERSION) -> Path:

@@ -29,24 +29,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from processes import end
+from processes import end, free_port
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 ACCESS_KEY_ID = "files-test-access"
 SECRET_ACCESS_KEY = "files-test-secret-0123456789"
 BUCKET = "served"
-# Ports the project's own services use: never taken here.
-RESERVED_PORTS = {5000, 8081, 9091, 9092, 18081, 18082, 18083, 28081, 28636, *range(30081, 30124)}
 SERVE_S3_SINCE = (1, 65)
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
 
 
 def rclone_binary() -> str:

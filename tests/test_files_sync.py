@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from s3_store import ACCESS_KEY_ID, BUCKET, SECRET_ACCESS_KEY, Store, free_port, rclone_binary
+from processes import free_port
+from s3_store import ACCESS_KEY_ID, BUCKET, SECRET_ACCESS_KEY, Store, rclone_binary
 
 SCRIPT = Path(__file__).resolve().parent.parent / "roles/sidecar_app/files/proxy/files-sync.py"
 PREFIX = "public"

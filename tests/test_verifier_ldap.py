@@ -28,9 +28,9 @@ from ldap_directory import (
     SUFFIX,
     USERS,
     Directory,
-    free_port,
     user_dn,
 )
+from processes import free_port
 from repository import ROOT, load_source
 
 SOURCE = "roles/sidecar_app/files/proxy/verifier.py"
