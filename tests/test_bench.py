@@ -66,41 +66,53 @@ def test_each_configuration_is_measured_once_and_each_variant_on_a_port_of_its_o
 def test_a_variant_listens_on_its_port_instead_of_the_deployed_one() -> None:
     deployed = (
         "    server {\n        listen 8081 default_server;\n"
-        "        auth_request /_auth;\n        auth_request_set $auth_user $upstream_http_x_auth_user;\n"
-        "        proxy_set_header X-Forwarded-User $auth_user;\n    }\n"
+        + bench.LOGIN
+        + "        proxy_set_header X-Forwarded-User $auth_user;\n    }\n"
     )
     config = bench.variant_config(deployed, 8081, 8091, "none")
     assert "listen 8091 default_server;" in config
     assert "8081" not in config
-    assert "auth_request" not in config
+    assert "access_by_lua" not in config
+
+
+def test_the_stock_variant_checks_the_htpasswd_in_nginx_and_the_steady_one_keeps_answers_an_hour() -> None:
+    deployed = (
+        f"    {bench.CACHE_INIT}\n"
+        "    server {\n        listen 8081 default_server;\n"
+        "        location / {\n" + bench.LOGIN + "        }\n"
+        "        proxy_set_header X-Forwarded-User $auth_user;\n    }\n"
+    )
+    stock = bench.variant_config(deployed, 8081, 8092, "basic")
+    assert "access_by_lua" not in stock
+    assert "auth_basic_user_file /etc/nginx/auth/htpasswd;" in stock
+    assert "X-Forwarded-User $remote_user;" in stock
+    steady = bench.variant_config(deployed, 8081, 8093, "steady")
+    assert bench.LOGIN in steady
+    assert 'require("sidecar_auth_cache").init({ keep_seconds = 3600 })' in steady
 
 
 def test_a_fast_upstream_variant_keeps_the_auth_and_proxies_to_the_fast_upstream() -> None:
     deployed = (
         "    upstream app {\n        server 127.0.0.1:8080 max_fails=0;\n    }\n"
-        "    server {\n        listen 8081 default_server;\n"
-        "        auth_request /_auth;\n"
-        "        auth_request_set $auth_user $upstream_http_x_auth_user;\n    }\n"
+        "    server {\n        listen 8081 default_server;\n" + bench.LOGIN + "    }\n"
     )
     config = bench.variant_config(deployed, 8081, 8097, "sidecar", upstream=(8080, bench.FAST_UPSTREAM_PORT))
     assert f"server 127.0.0.1:{bench.FAST_UPSTREAM_PORT} max_fails=0;" in config
     assert "8080" not in config
-    assert "auth_request /_auth;" in config
+    assert bench.LOGIN in config
     assert "listen 8097 default_server;" in config
 
 
 def test_the_ldap_variant_keeps_the_auth_and_asks_the_ldap_verifier() -> None:
     deployed = (
         "    upstream verifier {\n        server 127.0.0.1:9091 max_fails=0;\n    }\n"
-        "    server {\n        listen 8081 default_server;\n"
-        "        auth_request /_auth;\n"
-        "        auth_request_set $auth_user $upstream_http_x_auth_user;\n    }\n"
+        "    server {\n        listen 8081 default_server;\n" + bench.LOGIN + "    }\n"
     )
     port, verifier = ldap_sidecar.PORT, ldap_sidecar.VERIFIER_PORT
     config = bench.variant_config(deployed, 8081, port, "ldap", verifier=(9091, verifier))
     assert f"server 127.0.0.1:{verifier} max_fails=0;" in config
     assert "9091" not in config
-    assert "auth_request /_auth;" in config
+    assert bench.LOGIN in config
     assert f"listen {port} default_server;" in config
 
 
@@ -166,8 +178,8 @@ def test_oauth2_proxy_runs_in_the_sandbox_and_limits_of_the_nginx_variants(
     calls: list[list[str]] = []
     deployed = (
         "        listen 8081 default_server;\n"
-        "        auth_request /_auth;\n        auth_request_set $auth_user $upstream_http_x_auth_user;\n"
-        "        proxy_set_header X-Forwarded-User $auth_user;\n"
+        + bench.LOGIN
+        + "        proxy_set_header X-Forwarded-User $auth_user;\n"
     )
     outputs = {"podman inspect": "67108864 500000000", "podman exec": deployed}
     monkeypatch.setattr(bench, "run", captured_run(calls, outputs))
