@@ -146,7 +146,7 @@ def test_without_an_htpasswd_file_nobody_is_let_in(verifier: ModuleType) -> None
 def test_a_new_header_sent_by_many_requests_at_once_is_checked_with_bcrypt_once(
     verifier: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """nginx holds no request back while the first asks (no proxy_cache_lock): they all arrive."""
+    """nginx holds no request back while the first asks (no lock in the auth cache): they all arrive."""
     write_htpasswd(tmp_path / "htpasswd", admin="right")
     looked_up = threading.Semaphore(0)
     look_up = verifier.VERIFIED.entry
