@@ -20,6 +20,10 @@ BROWSER_DIR = Path(__file__).resolve().parent / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"
+NETWORK_CHANGE_ATTEMPTS = 3
+
+
 def browser_available() -> bool:
     """chromium, node and playwright-core (npm ci in tests/browser) are installed."""
     return (
@@ -45,15 +49,25 @@ def browse(
         "trustedKeys": list(trusted_keys),
         "steps": steps,
     }
-    result = subprocess.run(
-        ["node", str(BROWSER_DIR / "browse.mjs")],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, "CHROMIUM": CHROMIUM},
-    )
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["node", str(BROWSER_DIR / "browse.mjs")],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, "CHROMIUM": CHROMIUM},
+        )
+
+    result = run()
+    # A fresh browser again when chromium dropped a navigation because the machine's network
+    # interfaces changed (net::ERR_NETWORK_CHANGED: another test's pod came or went).
+    for _attempt in range(NETWORK_CHANGE_ATTEMPTS - 1):
+        if result.returncode == 0 or NETWORK_CHANGED not in result.stderr:
+            break
+        result = run()
     if result.returncode != 0:
         raise RuntimeError(f"browse.mjs failed ({result.returncode}): {result.stderr[-3000:]}")
     pages: list[dict[str, Any]] = json.loads(result.stdout)
