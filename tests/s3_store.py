@@ -103,12 +103,14 @@ class Store:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"rclone serve s3 ended: {(self.path / 'rclone.log').read_text()[-2000:]}")
+            # Every address it serves: the pods of a cluster ask the bridge's.
             try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                for address in ("127.0.0.1", *self.addresses):
+                    socket.create_connection((address, self.port), 1).close()
                 return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("rclone serve s3 did not listen within 30 s")
+        raise RuntimeError("rclone serve s3 did not listen on all its addresses within 30 s")
 
     def pid(self) -> int | None:
         try:
