@@ -119,9 +119,12 @@ class Run:
         return found[0]
 
 
-def deploy(base: Path, run: str, hosts: dict[str, dict[str, Any]], *arguments: str) -> dict[str, Run]:
+def deploy(
+    base: Path, run: str, hosts: dict[str, dict[str, Any]], *arguments: str, env: dict[str, str] | None = None
+) -> dict[str, Run]:
     """playbooks/deploy.yml on hosts (each with its own fake_cluster_dir) against the fake cluster,
-    with one HOME for every run (the state directory, as on one controller)."""
+    with one HOME for every run (the state directory, as on one controller); env adds to or changes
+    the environment."""
     before = {host: len(load_calls(Path(inputs["fake_cluster_dir"]))) for host, inputs in hosts.items()}
     played = play(
         "playbooks/deploy.yml",
@@ -129,7 +132,7 @@ def deploy(base: Path, run: str, hosts: dict[str, dict[str, Any]], *arguments: s
         str(inventory(base / f"{run}.yml", hosts)),
         *arguments,
         home=base / "home",
-        env=FAKE_CLUSTER_FIRST,
+        env=FAKE_CLUSTER_FIRST | (env or {}),
         timeout=600,
     )
     (base / f"{run}.log").write_text(played.output)

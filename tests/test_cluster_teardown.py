@@ -9,10 +9,13 @@ found"). On Kubernetes, removal runs for real in molecule/kubernetes's destroy.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_cluster_runs import INPUTS, Run, deploy
+from playbook_runs import BIN
 
 NAMESPACE = "teardown"
 OWN = INPUTS | {"sidecar_app_name": "hello", "sidecar_app_namespace": NAMESPACE}
@@ -48,3 +51,30 @@ def test_absent_where_the_project_is_gone_reads_nothing_inside_it_and_changes_no
     assert run.changed == 0
     inside = [call for call in run.calls if call["args"].get("namespace") == NAMESPACE]
     assert inside == []
+
+
+def test_absent_where_podman_is_missing_removes_the_objects_and_leaves_the_images(tmp_path: Path) -> None:
+    """Images built by podman for the cluster's registry are removed by the teardown where they were
+    built; a teardown from a machine without podman removes the rest and says nothing of them."""
+    without_podman = tmp_path / "bin"
+    without_podman.mkdir()
+    podman = shutil.which("podman")
+    assert podman, "podman is missing: run `make setup`"
+    for program in Path(podman).parent.iterdir():
+        if program.name != "podman":
+            (without_podman / program.name).symlink_to(program)
+    inputs = OWN | {"fake_cluster_dir": str(tmp_path / "cluster"), "sidecar_app_image_build": "podman"}
+    registry = ["-e", "sidecar_app_registry=registry.example/authproxy"]
+    deploy(tmp_path, "deploy", {"own": inputs | {"sidecar_app_image_build": "none"}})
+    removed = deploy(
+        tmp_path,
+        "remove",
+        {"own": inputs},
+        *registry,
+        "-e",
+        "sidecar_app_state=absent",
+        env={"PATH": f"{BIN}:{without_podman}"},
+    )["own"]
+    assert [key for key in removed.objects if key[0] != "Project"] == []
+    assert "TASK [authproxy.sidecar.sidecar_app : Look for podman" in removed.output
+    assert "Find the images built for this app" not in removed.output
