@@ -178,12 +178,16 @@ def playbook_environment(kubeconfig: Path) -> dict[str, str]:
     }
 
 
+# The name of every deployment the tests make (each in a namespace of its own).
+APP_NAME = "cluster-test"
+
+
 def node_port_inputs(namespace: str, node_port: int, **more: object) -> dict[str, Any]:
     """The inputs of a deployment on the local cluster: images built by podman and pushed to its
     registry, the Service a NodePort on 127.0.0.1 (no ingress controller runs here)."""
     return {
         "sidecar_app_platform": "kubernetes",
-        "sidecar_app_name": "cluster-test",
+        "sidecar_app_name": APP_NAME,
         "sidecar_app_namespace": namespace,
         "sidecar_app_registry": f"{REGISTRY}/authproxy",
         "sidecar_app_registry_tls_verify": False,
