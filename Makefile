@@ -22,7 +22,7 @@ export LOCAL_CLUSTER_DIR ?= $(HOME)/.local/state/authproxy-sidecar/local-cluster
 LOCAL_KUBECONFIG := $(LOCAL_CLUSTER_DIR)/kubeconfig
 LOCAL_REGISTRY := 127.0.0.1:5000
 
-.PHONY: help setup deploy verify teardown test test-on-cluster test-modes test-beside-cluster lint compat collection unit \
+.PHONY: help setup setup-deploy deploy verify teardown test test-on-cluster test-modes test-beside-cluster lint compat collection unit \
 	molecule molecule-default molecule-modes molecule-clusters \
 	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean oidc-demo oidc-demo-down
 
@@ -36,24 +36,35 @@ help:
 	@echo "make collection  sanity, units, galaxy-importer and the installed tarball used from another playbook"
 	@echo "make verify    check the running deployment (401 / 401 / 200 Hello World)"
 	@echo "make teardown  remove the deployment, its images and its credentials"
-	@echo "make setup     install everything, deploy nothing"
+	@echo "make setup     install everything, the test tools too, deploy nothing"
+	@echo "make setup-deploy  install only what deploying needs"
 	@echo "make oidc-demo start a test Keycloak and deploy the oidc mode on podman, to sign in with a browser"
 	@echo "make oidc-demo-down  remove both"
 	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
-setup: $(STAMPS)/packages $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar $(STAMPS)/base-image $(STAMPS)/podman.mk \
-	$(STAMPS)/browser
+# What deploying needs (make deploy, verify, teardown, render); setup adds what the tests need.
+setup-deploy: $(STAMPS)/packages-deploy $(STAMPS)/venv-deploy collections/ansible_collections/authproxy/sidecar \
+	$(STAMPS)/base-image $(STAMPS)/podman.mk
 
-$(STAMPS)/packages: scripts/install-packages.sh
+setup: setup-deploy $(STAMPS)/packages $(STAMPS)/venv $(STAMPS)/browser
+
+$(STAMPS)/packages-deploy: scripts/install-packages.sh
 	@mkdir -p $(STAMPS)
+	scripts/install-packages.sh deploy
+	@touch $@
+
+$(STAMPS)/packages: scripts/install-packages.sh $(STAMPS)/packages-deploy
 	scripts/install-packages.sh
 	@touch $@
 
-$(STAMPS)/venv: requirements.txt requirements-dev.txt $(STAMPS)/packages
-	@mkdir -p $(STAMPS)
+$(STAMPS)/venv-deploy: requirements.txt $(STAMPS)/packages-deploy
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(STAMPS)/venv: requirements.txt requirements-dev.txt $(STAMPS)/venv-deploy $(STAMPS)/packages
 	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
@@ -69,7 +80,7 @@ $(STAMPS)/browser: tests/browser/package-lock.json $(STAMPS)/packages
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund
 	@touch $@
 
-$(STAMPS)/base-image: scripts/ensure-base-image.sh $(STAMPS)/packages
+$(STAMPS)/base-image: scripts/ensure-base-image.sh $(STAMPS)/packages-deploy
 	scripts/ensure-base-image.sh $(BASE_IMAGE)
 	@touch $@
 
@@ -77,7 +88,7 @@ $(STAMPS)/podman.mk: scripts/podman-config.sh files/podman/containers.conf $(STA
 	scripts/podman-config.sh $(BASE_IMAGE) > $@.tmp
 	mv $@.tmp $@
 
-deploy: setup
+deploy: setup-deploy
 	ansible-playbook playbooks/deploy.yml -e sidecar_app_base_image=$(BASE_IMAGE) $(DEPLOY_ARGS)
 
 # A test OpenID Provider and the oidc mode beside it; oidc-demo-down removes both.
@@ -87,13 +98,13 @@ oidc-demo: setup
 oidc-demo-down: setup
 	scripts/oidc-demo.sh down
 
-verify: setup
+verify: setup-deploy
 	ansible-playbook playbooks/verify.yml
 
-teardown: setup
+teardown: setup-deploy
 	ansible-playbook playbooks/teardown.yml
 
-render: $(STAMPS)/venv collections/ansible_collections/authproxy/sidecar
+render: $(STAMPS)/venv-deploy collections/ansible_collections/authproxy/sidecar
 	ansible-playbook playbooks/render.yml -e sidecar_app_platform=$(or $(PLATFORM),openshift) -e sidecar_app_render_dir=$(or $(DIR),render) $(RENDER_ARGS)
 
 lint: setup
