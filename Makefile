@@ -232,14 +232,18 @@ bench-cluster: setup
 # - compat, collection, the oidc mode on podman and the rest of pytest.
 # Last, alone, the tests that take the cluster down and up and compare the whole machine's
 # links and rules with how they were.
+# Each part prints the clock when it ends, to see which one the suite waits for.
 test: export LOCAL_CLUSTER_REQUIRED := 1
 test: lint cluster-build-background rclone-build-background molecule-default
+	@echo "--- the three parts start at $$(date +%T)"
 	$(MAKE) --no-print-directory --jobs 3 --output-sync=target test-on-cluster test-modes test-beside-cluster
+	@echo "--- the three parts ended at $$(date +%T)"
 	pytest -m machine_state tests/cluster
 
 test-on-cluster: molecule-local-cluster-core
 	$(MOLECULE_OIDC_KUBERNETES)
 	pytest -m "not machine_state" tests/cluster
+	@echo "--- $@ ended at $$(date +%T)"
 
 # The recipe, not prerequisites: one after the other.
 test-modes: setup cluster
@@ -247,10 +251,12 @@ test-modes: setup cluster
 	molecule test -s files
 	$(MOLECULE_LDAP_KUBERNETES)
 	$(MOLECULE_FILES_KUBERNETES)
+	@echo "--- $@ ended at $$(date +%T)"
 
 test-beside-cluster: collection
 	molecule test -s oidc
 	pytest tests --ignore=tests/cluster
+	@echo "--- $@ ended at $$(date +%T)"
 
 clean:
 	rm -rf $(STAMPS) $(VENV) collections .nox
