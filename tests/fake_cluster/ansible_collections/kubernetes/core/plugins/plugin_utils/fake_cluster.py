@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -376,8 +377,24 @@ class RequestProject(FakeAction):
 
 
 class BuildImage(FakeAction):
-    """containers.podman.podman_image: records what would be built and pushed."""
+    """containers.podman.podman_image: records what would be built and pushed. Started with async,
+    as the role starts its builds, it answers as the real module does (a job id) and leaves its
+    result where ansible.builtin.async_status finds a job that has finished."""
+
+    _supports_async = True
 
     def answer(self, cluster: FakeCluster, args: dict[str, Any]) -> dict[str, Any]:
         cluster.record("containers.podman.podman_image", args, bool(self._task.check_mode))
         return {"changed": True, "image": []}
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        if not self._task.async_val:
+            return result
+        # Where async_status looks (its action plugin expands the directory the same way), on the
+        # target, which is this machine: the fake cluster runs with the local connection only.
+        jobs = Path(self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async")))
+        jobs.mkdir(parents=True, exist_ok=True)
+        job = f"j{secrets.randbelow(10**12)}"
+        (jobs / job).write_text(json.dumps(result))
+        return {"ansible_job_id": job, "started": 1, "finished": 0, "results_file": str(jobs / job)}
