@@ -7,6 +7,7 @@ scenario's users back.
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -190,18 +191,23 @@ def test_app_down_gives_a_prompt_502(admin_password: str) -> None:
 
 def test_app_crash_recovers_by_itself(admin_password: str) -> None:
     """podman restarts a crashed app at once; meanwhile answers are 200, 502 or 503, never slow.
-    (Whether a request falls into the gap is timing: the 502 itself is checked just above.)"""
+    (Whether a request falls into the gap is timing: the 502 itself is checked just above.) The
+    request under way when the app dies may be cut off after its headers: nginx has passed them
+    on already, and the app's workers die with it. Requests go one at a time, so at most one."""
     assert status_of("admin", admin_password) == 200
     restarts = restarts_of("app")
     pid = inspect("app", "{{.State.Pid}}")
     os.kill(int(pid), signal.SIGKILL)  # the app's main process dies, as in a crash
     killed_at = time.monotonic()
-    seen: list[tuple[int, float]] = []
+    seen: list[tuple[int | str, float]] = []
     # Until the container has been restarted and answers again (a request may still slip
     # through to a dying worker right after the kill).
     while time.monotonic() - killed_at < 60:
         started = time.monotonic()
-        status = status_of("admin", admin_password, timeout=5)
+        try:
+            status: int | str = status_of("admin", admin_password, timeout=5)
+        except (http.client.IncompleteRead, ConnectionResetError):  # RemoteDisconnected is one too
+            status = "cut off"
         seen.append((status, time.monotonic() - started))
         if status == 200 and restarts_of("app") > restarts:
             break
@@ -211,7 +217,8 @@ def test_app_crash_recovers_by_itself(admin_password: str) -> None:
     print(f"service back after {gap:.1f} s (container restarted); answers meanwhile: {dict(answers)}")
     assert restarts_of("app") == restarts + 1
     assert seen[-1][0] == 200
-    assert set(answers) <= {200, 502, 503}
+    assert set(answers) <= {200, 502, 503, "cut off"}
+    assert answers["cut off"] <= 1
     assert all(elapsed < 5 for _status, elapsed in seen)
 
 
