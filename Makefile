@@ -141,12 +141,14 @@ molecule-clusters: setup
 
 # A real Kubernetes here: etcd, kube-apiserver, controller-manager, scheduler, kubelet on
 # containerd, kube-proxy, a CNI bridge and a registry on $(LOCAL_REGISTRY), with OpenShift's Route CRD.
+# Under a lock: make test's parts may ask for it at the same time; the second one waits, then
+# finds it running.
 cluster: setup
-	$(LOCAL_CLUSTER) up
+	flock $(STAMPS)/cluster.lock $(LOCAL_CLUSTER) up
 	@test ! -f $(STAMPS)/cluster-build.log || { echo "--- the background build:"; cat $(STAMPS)/cluster-build.log; }
 
-# make test starts the build while the podman scenario runs (the build is CPU-bound, the
-# scenario mostly waits); `make cluster` then waits for it to finish.
+# make test starts the build while lint and the podman scenarios run; `make cluster` then waits
+# for it to finish.
 cluster-build-background: setup
 	@echo "building the local cluster in the background, log in $(STAMPS)/cluster-build.log"
 	@$(LOCAL_CLUSTER) build > $(STAMPS)/cluster-build.log 2>&1 &
@@ -225,16 +227,17 @@ bench-cluster: setup
 
 # The suite ends with pytest, so its summary line closes the output.
 # The tests of the local cluster fail, rather than skip, when it does not run.
-# After lint and the default scenario, three parts side by side, each one's output shown whole
-# when it ends (each mostly waits, on the cluster or on TTLs and refreshes, but the last):
+# After lint, three parts side by side, each one's output shown whole when it ends (each mostly
+# waits, on the cluster or on TTLs and refreshes, but the last):
 # - the cluster's own scenarios and the oidc mode's, then pytest's tests of the cluster;
-# - the ldap and files modes: on podman against their real servers here, then on the cluster;
+# - the default scenario, then the ldap and files modes: on podman against their real servers
+#   here, then on the cluster (started by the first part that asks for it);
 # - compat, collection, the oidc mode on podman and the rest of pytest.
 # Last, alone, the tests that take the cluster down and up and compare the whole machine's
 # links and rules with how they were.
 # Each part prints the clock when it ends, to see which one the suite waits for.
 test: export LOCAL_CLUSTER_REQUIRED := 1
-test: lint cluster-build-background rclone-build-background molecule-default
+test: lint cluster-build-background rclone-build-background
 	@echo "--- the three parts start at $$(date +%T)"
 	$(MAKE) --no-print-directory --jobs 3 --output-sync=target test-on-cluster test-modes test-beside-cluster
 	@echo "--- the three parts ended at $$(date +%T)"
@@ -246,9 +249,11 @@ test-on-cluster: molecule-local-cluster-core
 	@echo "--- $@ ended at $$(date +%T)"
 
 # The recipe, not prerequisites: one after the other.
-test-modes: setup cluster
+test-modes: setup
+	molecule test
 	molecule test -s ldap
 	molecule test -s files
+	$(MAKE) --no-print-directory cluster
 	$(MOLECULE_LDAP_KUBERNETES)
 	$(MOLECULE_FILES_KUBERNETES)
 	@echo "--- $@ ended at $$(date +%T)"
