@@ -142,9 +142,9 @@ molecule-clusters: setup
 # A real Kubernetes here: etcd, kube-apiserver, controller-manager, scheduler, kubelet on
 # containerd, kube-proxy, a CNI bridge and a registry on $(LOCAL_REGISTRY), with OpenShift's Route CRD.
 # Under a lock: make test's parts may ask for it at the same time; the second one waits, then
-# finds it running.
+# finds it running. -o: the cluster's daemons, started by `up`, must not inherit and hold it.
 cluster: setup
-	flock $(STAMPS)/cluster.lock $(LOCAL_CLUSTER) up
+	flock -o $(STAMPS)/cluster.lock $(LOCAL_CLUSTER) up
 	@test ! -f $(STAMPS)/cluster-build.log || { echo "--- the background build:"; cat $(STAMPS)/cluster-build.log; }
 
 # make test starts the build while lint and the podman scenarios run; `make cluster` then waits
