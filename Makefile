@@ -229,9 +229,9 @@ bench-cluster: setup
 # The tests of the local cluster fail, rather than skip, when it does not run.
 # After lint, three parts side by side, each one's output shown whole when it ends (each mostly
 # waits, on the cluster or on TTLs and refreshes, but the last):
-# - the cluster's own scenarios and the oidc mode's, then pytest's tests of the cluster;
-# - the default scenario, then the ldap and files modes: on podman against their real servers
-#   here, then on the cluster (started by the first part that asks for it);
+# - the cluster's own scenarios, the oidc and files modes', then pytest's tests of the cluster;
+# - the default scenario, then the ldap and files modes on podman against their real servers
+#   here, then the ldap mode on the cluster (started by the first part that asks for it);
 # - compat, collection, the oidc mode on podman and the rest of pytest.
 # Last, alone, the tests that take the cluster down and up and compare the whole machine's
 # links and rules with how they were.
@@ -245,6 +245,7 @@ test: lint cluster-build-background rclone-build-background
 
 test-on-cluster: molecule-local-cluster-core
 	$(MOLECULE_OIDC_KUBERNETES)
+	$(MOLECULE_FILES_KUBERNETES)
 	pytest -m "not machine_state" tests/cluster
 	@echo "--- $@ ended at $$(date +%T)"
 
@@ -255,7 +256,6 @@ test-modes: setup
 	molecule test -s files
 	$(MAKE) --no-print-directory cluster
 	$(MOLECULE_LDAP_KUBERNETES)
-	$(MOLECULE_FILES_KUBERNETES)
 	@echo "--- $@ ended at $$(date +%T)"
 
 test-beside-cluster: collection
