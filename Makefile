@@ -24,7 +24,7 @@ LOCAL_REGISTRY := 127.0.0.1:5000
 
 .PHONY: help setup setup-deploy deploy verify teardown test test-on-cluster test-modes test-beside-cluster lint compat collection unit \
 	molecule molecule-default molecule-modes molecule-clusters \
-	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-cluster clean oidc-demo oidc-demo-down
+	molecule-local-cluster molecule-local-cluster-core molecule-local-cluster-modes cluster cluster-build-background rclone-build-background cluster-down render bench bench-deploy bench-cluster clean oidc-demo oidc-demo-down
 
 help:
 	@echo "make deploy    install what is missing, deploy locally with podman, verify, print the URL"
@@ -41,6 +41,7 @@ help:
 	@echo "make oidc-demo start a test Keycloak and deploy the oidc mode on podman, to sign in with a browser"
 	@echo "make oidc-demo-down  remove both"
 	@echo "make bench     redeploy locally and measure the auth cache against the alternatives (~12 min; ~3 more the first time)"
+	@echo "make bench-deploy   time make deploy cold and warm, three times each (~5 min)"
 	@echo "make bench-cluster  time deploys and a password change on the local cluster (make cluster first)"
 
 # What deploying needs (make deploy, verify, teardown, render); setup adds what the tests need.
@@ -220,6 +221,10 @@ unit: setup
 # Measures, prints numbers, asserts nothing (see BENCHMARKS.md). Redeploys the local deployment.
 bench: setup
 	$(VENV)/bin/python bench/run.py
+
+# make deploy cold and warm, alternating, timed (BENCHMARKS.md). Redeploys the local deployment.
+bench-deploy: setup-deploy
+	$(VENV)/bin/python bench/deploy.py
 
 # The role on the local cluster, timed (make cluster first).
 bench-cluster: setup
