@@ -24,7 +24,9 @@ def make(target: str) -> tuple[float, float]:
     """Runs `make target` quietly; returns its wall time and its children's CPU time (s)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    run = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        ["make", "--no-print-directory", target], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode != 0:
@@ -43,8 +45,8 @@ def main() -> None:
             print(f"run {repetition}: {kind} make deploy {wall:.1f} s, playbook CPU {cpu:.1f} s", flush=True)
     make("teardown")
     for kind, measured in runs.items():
-        wall = statistics.median(w for w, _ in measured)
-        cpu = statistics.median(c for _, c in measured)
+        wall = statistics.median(run[0] for run in measured)
+        cpu = statistics.median(run[1] for run in measured)
         print(f"{kind} make deploy: median {wall:.1f} s, playbook CPU {cpu:.1f} s (of {len(measured)})")
 
 
