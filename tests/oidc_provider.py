@@ -57,7 +57,7 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "authpr
 JAVA_HOME = os.environ.get("OIDC_PROVIDER_JAVA_HOME", "/usr/lib/jvm/java-17-openjdk-amd64")
 # Without a limit the JVM takes 70 % of the machine's memory for its heap.
 HEAP = "-Xms64m -Xmx384m"
-STARTUP_TIMEOUT = 180
+STARTUP_TIMEOUT = 360
 
 REALM = "authproxy"
 CLIENT_ID = "sidecar"
