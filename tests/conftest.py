@@ -37,10 +37,9 @@ def object_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ObjectSet
     """Every combination applied to the fake cluster and the RENDERED ones rendered, in two runs."""
     base = tmp_path_factory.mktemp("object-sets")
     rendered, applied = base / "rendered", base / "applied"
-    # The state directory is the default one, under each run's HOME: hosts of the same name share
-    # it, as targets run from one controller do. Safe while the combinations leave nginx.conf
-    # alone: every host stages the same build context, and each task ends on every host before
-    # the next (linear strategy) fingerprints it.
+    # The state directory is the default one, under each run's HOME: hosts of the same app name
+    # share it, as targets run from one controller do, each staging the proxy's build context in
+    # a directory of its own.
     render_hosts = {
         name: COMBINATIONS[name] | {"sidecar_app_render_dir": str(rendered / name)}
         for name in RENDERED + RENDERED_ONLY

@@ -75,9 +75,11 @@ def secret_keys(object_set: ObjectSet) -> list[str]:
 
 
 def nginx_conf(rendered: Rendered, object_set: ObjectSet) -> str:
-    """The nginx.conf staged into the proxy's build context (built on the cluster: OpenShift)."""
+    """The nginx.conf staged into the proxy's build context (built on the cluster: OpenShift), the
+    host's own: each host's render directory is named after it."""
+    assert object_set.directory
     state = rendered.home / ".local/state/authproxy-sidecar" / object_set.name
-    return (state / "build/proxy/nginx.conf").read_text()
+    return (state / "build" / object_set.directory.name / "proxy/nginx.conf").read_text()
 
 
 def location(conf: str, match: str) -> str:

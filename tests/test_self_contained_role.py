@@ -57,7 +57,7 @@ def test_a_reduced_collection_renders_with_the_apps_build_context_given(tmp_path
     assert "buildconfig-hello-sidecar-proxy" in " ".join(path.name for path in out.iterdir())
     assert directory_errors(out) == []
     # The proxy image was staged from the role's own build context.
-    staged = tmp_path / "home/.local/state/authproxy-sidecar/hello-sidecar/build/proxy"
+    staged = tmp_path / "home/.local/state/authproxy-sidecar/hello-sidecar/build/localhost/proxy"
     assert {"Containerfile", "start-nginx", "verifier.py", "nginx.conf"} <= {
         path.name for path in staged.iterdir()
     }

@@ -208,7 +208,7 @@ def test_a_consumer_renders_valid_openshift_objects_from_the_installed_collectio
     assert "00-secret-hello-sidecar-htpasswd.yml" in files
     assert directory_errors(out) == []
     # The proxy image was staged from the installed role's own build context.
-    staged = tmp_path / "state/build/proxy/Containerfile"
+    staged = tmp_path / "state/build/localhost/proxy/Containerfile"
     assert staged.is_file()
 
     again = play(consumer_env, tmp_path, **inputs)
