@@ -72,8 +72,19 @@ class Played:
     output: str
 
     def must_succeed(self, what: str = "the run") -> Played:
-        assert self.returncode == 0, f"{what} failed:\n{self.output[-20000:]}"
+        assert self.returncode == 0, f"{what} failed:\n{self.failures()}\n{self.output[-20000:]}"
         return self
+
+    def failures(self) -> str:
+        """The lines of the failed and unreachable tasks with the task each belongs to: with many
+        hosts, the output's tail holds only the recap."""
+        lines, task = [], ""
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line
+            elif line.startswith(("fatal: ", "failed: ", "An exception occurred")):
+                lines += [task, line[:3000]]
+        return "\n".join(lines[:40]) if lines else "(no failed task in the output)"
 
     def must_fail(self) -> str:
         """What the run printed; it must have failed."""
