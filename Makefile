@@ -265,7 +265,7 @@ test-modes: setup
 
 test-beside-cluster: collection
 	molecule test -s oidc
-	pytest tests --ignore=tests/cluster
+	pytest --durations=15 tests --ignore=tests/cluster
 	@echo "--- $@ ended at $$(date +%T)"
 
 clean:
