@@ -7,14 +7,16 @@ check of meta/argument_specs.yml (types and shapes). Every assert has a case.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import textwrap
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 import yaml
-from playbook_runs import play
+from playbook_runs import inventory, play
 from repository import ROOT
 
 TASKS = ROOT / "roles" / "sidecar_app" / "tasks"
@@ -26,7 +28,8 @@ RAHTI2_PROJECT = RAHTI2 | {"sidecar_app_csc_project": "2001234"}
 ARGUMENT_SPEC = "Validating arguments against arg spec 'main'"
 # The task that failed is the last one announced before the first failure.
 TASK_HEADER = re.compile(r"^TASK \[(?:[\w.]+ : )?(?P<name>.*)\] \*+$")
-FAILURE = re.compile(r"^(fatal|failed): \[")
+FAILURE_OF_HOST = re.compile(r"^(fatal|failed): \[(?P<host>[^\]]+)\]")
+RESULT_OF_HOST = re.compile(r"^(ok|changed|skipping|included): ")
 
 
 class Case(NamedTuple):
@@ -825,18 +828,6 @@ CASES: list[Case] = [
 ]
 
 
-def failed_task(stdout: str) -> str:
-    """The name of the task whose failure stopped the play, without the role's prefix."""
-    name = ""
-    for line in stdout.splitlines():
-        if FAILURE.match(line):
-            return name
-        header = TASK_HEADER.match(line)
-        if header:
-            name = header["name"]
-    return ""
-
-
 DEPLOY_ENTRY_ASSERTS = "assert_deploy_entry.yml"
 
 
@@ -883,30 +874,125 @@ def test_only_the_deploy_entry_point_refuses_a_render_directory() -> None:
     assert DEPLOY_ENTRY_ASSERTS not in imported_files("render.yml") | imported_files("verify_only.yml")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input_fails_before_any_change(case: Case, tmp_path: Path) -> None:
-    name = "bad-input-probe"
-    state_dir, password_dir = tmp_path / "state", tmp_path / "passwords"
-    all_vars = {
-        "sidecar_app_name": name,
-        "sidecar_app_state_dir": str(state_dir),
-        "sidecar_app_password_dir": str(password_dir),
-        "sidecar_app_users": [ADMIN],
-        **case.extra_vars,
+PROBE = "bad-input-probe"
+
+
+class Stopped(NamedTuple):
+    """How one case's host ended: the task that failed it, what the failure printed (white space
+    folded), its changed count, and its state and password directories."""
+
+    task: str
+    failure: str
+    changed: int
+    directories: tuple[Path, Path]
+
+
+class Run(NamedTuple):
+    """The one deploy run of every case: how each case's host ended, and all the run printed."""
+
+    hosts: dict[str, Stopped]
+    output: str
+
+
+def failures_by_host(output: str) -> dict[str, tuple[str, str]]:
+    """Each failed host's first failing task and what its failure printed there: the error ahead
+    of `fatal: [host]: FAILED! =>` (ansible-core prints the message there even when no_log hides
+    the result), that line, and the indented lines of the result after it (YAML)."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    task, error = "", []
+    lines = None  # where the lines of the result being printed go, if anywhere
+    for line in output.splitlines():
+        header = TASK_HEADER.match(line)
+        failure = FAILURE_OF_HOST.match(line)
+        if header:
+            task, error, lines = header["name"], [], None
+        elif failure:
+            first_task, lines = found.setdefault(failure["host"], (task, []))
+            if first_task != task:
+                lines = None
+            else:
+                lines += [*error, line]
+            error = []
+        elif line.startswith("[ERROR]: "):
+            error, lines = [line], None
+        elif lines is not None and (line.startswith(" ") or not line):
+            lines.append(line)
+        elif error and not RESULT_OF_HOST.match(line):
+            error.append(line)
+        else:
+            error, lines = [], None
+    return {host: (name, failure_text(lines)) for host, (name, lines) in found.items()}
+
+
+def failure_text(lines: list[str]) -> str:
+    """A failure's lines with white space folded, then its msg as YAML reads it (a message in
+    single quotes doubles its own)."""
+    parts = [" ".join(lines)]
+    fatal = next((number for number, line in enumerate(lines) if FAILURE_OF_HOST.match(line)), None)
+    if fatal is not None and lines[fatal].rstrip().endswith("=>"):
+        try:
+            result = yaml.safe_load(textwrap.dedent("\n".join(lines[fatal + 1 :])))
+        except yaml.YAMLError:
+            result = None
+        if isinstance(result, dict):
+            parts.append(str(result.get("msg", "")))
+    return " ".join(" ".join(parts).split())
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Every case as a host of one deploy run (one start-up of Ansible for all of them), each with
+    its own state and password directories: how each host ended, and all the run printed."""
+    base = tmp_path_factory.mktemp("bad-input")
+    assert len({case.id for case in CASES}) == len(CASES), "case ids name the hosts: one each"
+    hosts = {
+        case.id: {
+            "sidecar_app_name": PROBE,
+            "sidecar_app_state_dir": str(base / case.id / "state"),
+            "sidecar_app_password_dir": str(base / case.id / "passwords"),
+            "sidecar_app_users": [ADMIN],
+            **case.extra_vars,
+        }
+        for case in CASES
     }
-    output = play("playbooks/deploy.yml", extra_vars=all_vars).must_fail()
-    failed = failed_task(output)
-    expected = failed.startswith(ARGUMENT_SPEC) if case.rule == ARGUMENT_SPEC else failed == case.rule
-    assert expected, f"stopped by {failed!r}\n{output[-3000:]}"
-    assert re.search(case.message, " ".join(output.split())), output[-3000:]
-    assert re.search(r"changed=0\s", output), output[-3000:]
-    assert not state_dir.exists()
-    assert not password_dir.exists()
-    for user in all_vars["sidecar_app_users"]:
-        if len(user.get("password", "")) > 3:
-            assert user["password"] not in output
-    assert LDAP["sidecar_app_ldap_bind_password"] not in output
-    assert FILES["sidecar_app_files_s3_secret_access_key"] not in output
-    assert OIDC["sidecar_app_oidc_client_secret"] not in output
-    pods = subprocess.run(["podman", "pod", "exists", name], check=False)
-    assert pods.returncode != 0
+    forks = {"ANSIBLE_FORKS": str(max(4, 2 * (os.cpu_count() or 1)))}
+    played = play(
+        "playbooks/deploy.yml", "-i", str(inventory(base / "hosts.yml", hosts)), env=forks, timeout=900
+    )
+    output = played.must_fail()
+    failures = failures_by_host(output)
+    hosts_ended = {
+        case.id: Stopped(
+            *failures.get(case.id, ("", "")),
+            played.changed(case.id),
+            (base / case.id / "state", base / case.id / "passwords"),
+        )
+        for case in CASES
+    }
+    return Run(hosts_ended, output)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_fails_before_any_change(case: Case, run: Run) -> None:
+    host = run.hosts[case.id]
+    expected = host.task.startswith(ARGUMENT_SPEC) if case.rule == ARGUMENT_SPEC else host.task == case.rule
+    assert expected, f"stopped by {host.task!r}: {host.failure[:3000]}"
+    assert re.search(case.message, host.failure), host.failure[:3000]
+    assert host.changed == 0
+    assert not any(directory.exists() for directory in host.directories)
+
+
+def test_no_secret_of_any_case_is_printed(run: Run) -> None:
+    users = [ADMIN] + [user for case in CASES for user in case.extra_vars.get("sidecar_app_users", [])]
+    secrets = {str(user.get("password", "")) for user in users} | {
+        LDAP["sidecar_app_ldap_bind_password"],
+        FILES["sidecar_app_files_s3_secret_access_key"],
+        OIDC["sidecar_app_oidc_client_secret"],
+    }
+    for secret in secrets:
+        if len(secret) > 3:
+            assert secret not in run.output
+
+
+def test_no_case_left_a_pod(run: Run) -> None:
+    assert subprocess.run(["podman", "pod", "exists", PROBE], check=False).returncode != 0
