@@ -144,9 +144,12 @@ molecule-clusters: setup
 # containerd, kube-proxy, a CNI bridge and a registry on $(LOCAL_REGISTRY), with OpenShift's Route CRD.
 # Under a lock: make test's parts may ask for it at the same time; the second one waits, then
 # finds it running. -o: the cluster's daemons, started by `up`, must not inherit and hold it.
+# The background build's log is shown once, by the first that finds it.
 cluster: setup
 	flock -o $(STAMPS)/cluster.lock $(LOCAL_CLUSTER) up
-	@test ! -f $(STAMPS)/cluster-build.log || { echo "--- the background build:"; cat $(STAMPS)/cluster-build.log; }
+	@flock -o $(STAMPS)/cluster.lock sh -c 'test ! -f $(STAMPS)/cluster-build.log \
+	  || { echo "--- the background build:"; cat $(STAMPS)/cluster-build.log; \
+	       mv $(STAMPS)/cluster-build.log $(STAMPS)/cluster-build.log.shown; }'
 
 # make test starts the build while lint and the podman scenarios run; `make cluster` then waits
 # for it to finish.
