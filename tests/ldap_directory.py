@@ -213,11 +213,17 @@ olcMemberOfMemberOfAD: memberOf
         first = not (self.path / "slapd.d").exists()
         if first:
             self.create()
+        # -d stats: every connection, bind and search, with its result, in slapd.log.
+        # A session of its own: started by a play's command task (molecule's create), slapd was
+        # in the process group of Ansible's worker, which a play's end terminates with its whole
+        # group when the worker has not exited yet (ansible-core's TaskQueueManager does not wait
+        # by default), as happens on a busy machine.
         with (self.path / "slapd.log").open("ab") as log:
             self.process = subprocess.Popen(
-                ["slapd", "-d", "0", "-h", " ".join(self.listen_uris), "-F", str(self.path / "slapd.d")],
+                ["slapd", "-d", "stats", "-h", " ".join(self.listen_uris), "-F", str(self.path / "slapd.d")],
                 stdout=subprocess.DEVNULL,
                 stderr=log,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

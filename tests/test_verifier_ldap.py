@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -590,3 +591,23 @@ def test_the_verifier_process_refuses_to_start_with_plain_ldap_elsewhere(
     assert done.returncode != 0
     assert "LDAP_URIS" in done.stderr
     assert "clear text" in done.stderr
+
+
+def test_the_directory_started_for_molecule_outlives_the_process_group_of_its_starter(tmp_path: Path) -> None:
+    """molecule's create starts it from a command task, in the process group of an Ansible worker
+    that the play's end may terminate with its whole group (ansible-core does, for a worker that
+    has not exited yet): slapd must not be in that group."""
+    path, script = tmp_path / "directory", str(ROOT / "tests/ldap_directory.py")
+    # A group of its own, led by the starter, as the worker leads its group.
+    starter = subprocess.Popen(
+        [sys.executable, script, "start", str(path)], stdout=subprocess.PIPE, start_new_session=True
+    )
+    output, _errors = starter.communicate(timeout=60)
+    assert starter.returncode == 0
+    try:
+        with contextlib.suppress(ProcessLookupError):  # nothing left in the group: as it should be
+            os.killpg(starter.pid, signal.SIGTERM)
+        time.sleep(0.5)
+        socket.create_connection(("127.0.0.1", json.loads(output)["tls_port"]), timeout=2).close()
+    finally:
+        subprocess.run([sys.executable, script, "stop", str(path)], check=True, timeout=60)
