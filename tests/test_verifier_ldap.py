@@ -264,12 +264,19 @@ def test_each_transport_works_with_the_test_ca(
 
 @pytest.mark.parametrize("starttls", [False, True])
 def test_a_certificate_from_another_ca_is_refused(
-    verifier: ModuleType, shared_directory: Directory, password_file: Path, tmp_path: Path, starttls: bool
+    verifier: ModuleType,
+    shared_directory: Directory,
+    password_file: Path,
+    tmp_path: Path,
+    starttls: bool,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     other_ca, _key = make_certificate_authority(tmp_path / "other-ca", "another CA")
     uri = shared_directory.uri if starttls else shared_directory.tls_uri
     use(verifier, shared_directory, password_file, uris=(uri,), starttls=starttls, ca_file=str(other_ca))
     assert verifier.authenticated_user(basic("alice", "alice-password")) is None
+    print(logged := capfd.readouterr().err)
+    assert logged.startswith(f"verifier: {uri}: ")
 
 
 def test_starttls_is_used_whatever_the_case_of_the_scheme(
@@ -291,7 +298,27 @@ def test_a_missing_service_password_file_refuses_without_a_traceback(
     use(verifier, shared_directory, password_file)
     password_file.unlink()
     assert verifier.authenticated_user(basic("alice", "alice-password")) is None
-    assert capfd.readouterr().err == ""
+    # One line that names the file, once however many checks fail for it.
+    assert verifier.authenticated_user(basic("alice", "alice-password")) is None
+    logged = capfd.readouterr().err.splitlines()
+    assert len(logged) == 1, logged
+    assert logged[0].startswith(f"verifier: {shared_directory.tls_uri}: ")
+    assert str(password_file) in logged[0]
+    assert "Traceback" not in logged[0]
+
+
+def test_a_refused_service_account_is_logged_and_the_users_password_is_not(
+    verifier: ModuleType, shared_directory: Directory, password_file: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    use(verifier, shared_directory, password_file)
+    assert verifier.authenticated_user(basic("alice", "a-wrong-password")) is None
+    assert capfd.readouterr().err == "", "a wrong password is the user's, not a problem of the server"
+    password_file.write_text("not-the-service-password\n")
+    assert verifier.authenticated_user(basic("alice", "alice-password")) is None
+    logged = capfd.readouterr().err
+    assert f"the service account {SERVICE_DN} was refused" in logged
+    assert "alice-password" not in logged
+    assert "not-the-service-password" not in logged
 
 
 @pytest.mark.parametrize(
@@ -430,7 +457,11 @@ def timed_check(verifier: ModuleType, user: str) -> tuple[str | None, float]:
 
 @pytest.mark.parametrize("scheme", ["ldaps", "starttls"])
 def test_a_stopped_or_hung_directory_fails_closed_in_bounded_time_and_recovers_on_its_own(
-    verifier: ModuleType, own_directory: Directory, password_file: Path, scheme: str
+    verifier: ModuleType,
+    own_directory: Directory,
+    password_file: Path,
+    scheme: str,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     settings: dict[str, Any] = (
         {"uris": (own_directory.tls_uri,)}
@@ -445,6 +476,7 @@ def test_a_stopped_or_hung_directory_fails_closed_in_bounded_time_and_recovers_o
     print(f"{scheme}: stopped directory refused in {seconds:.3f} s")
     assert result is None
     assert seconds < TIMEOUT + MARGIN
+    assert "Can't contact LDAP server" in capfd.readouterr().err
 
     own_directory.start()
     assert timed_check(verifier, "alice")[0] == "alice"
@@ -459,6 +491,7 @@ def test_a_stopped_or_hung_directory_fails_closed_in_bounded_time_and_recovers_o
     print(f"{scheme}: hung directory refused in {seconds:.3f} s")
     assert result is None
     assert seconds < TIMEOUT + MARGIN
+    assert "no answer within LDAP_TIMEOUT" in capfd.readouterr().err
     assert timed_check(verifier, "alice")[0] == "alice"
 
 

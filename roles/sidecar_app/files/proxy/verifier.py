@@ -24,6 +24,7 @@ import hmac
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -270,6 +271,8 @@ class LdapDirectory:
     MAX_ATTEMPTS_UNDER_WAY = 16
     # Longer user names are refused without asking the directory.
     MAX_NAME_LENGTH = 256
+    # A problem with a server (not a refused password) is logged once in this many seconds.
+    REPORT_SECONDS = 30.0
 
     def __init__(self, settings: LdapSettings, clock: Callable[[], float] = time.monotonic) -> None:
         import ldap  # python3-ldap in the image; only this mode needs it
@@ -280,6 +283,23 @@ class LdapDirectory:
         self.lock = threading.Lock()
         self.under_way = dict.fromkeys(settings.uris, 0)
         self.unreachable = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR)
+        self.reported: dict[tuple[str, str], float] = {}
+
+    def report(self, uri: str, problem: Any) -> None:  # noqa: ANN401
+        """Log what kept a server from checking a password (the library's words, never a
+        password), once per REPORT_SECONDS: otherwise the refusals it causes look like wrong
+        passwords in every log."""
+        if isinstance(problem, self.ldap.LDAPError) and problem.args and isinstance(problem.args[0], dict):
+            details = problem.args[0]
+            problem = "; ".join(str(details[key]) for key in ("desc", "info") if details.get(key))
+        line = f"verifier: {uri}: {problem}"
+        now = self.clock()
+        with self.lock:
+            last = self.reported.get((uri, line))
+            if last is not None and now - last < self.REPORT_SECONDS:
+                return
+            self.reported[(uri, line)] = now
+        print(line, file=sys.stderr, flush=True)
 
     def check(self, user: str, password: str, digest: bytes) -> LdapProof | None:
         # An empty password would be an unauthenticated bind (RFC 4513 5.1.2): success, for nobody.
@@ -295,9 +315,14 @@ class LdapDirectory:
     def _attempt(self, uri: str, user: str, password: str) -> Any:  # noqa: ANN401
         """A proof, None (refused), or UNREACHABLE if uri gave no answer within the timeout."""
         with self.lock:
-            if self.under_way[uri] >= self.MAX_ATTEMPTS_UNDER_WAY:
-                return UNREACHABLE
-            self.under_way[uri] += 1
+            saturated = self.under_way[uri] >= self.MAX_ATTEMPTS_UNDER_WAY
+            if not saturated:
+                self.under_way[uri] += 1
+        if saturated:
+            self.report(
+                uri, f"{self.MAX_ATTEMPTS_UNDER_WAY} checks still wait for an answer: counted as unreachable"
+            )
+            return UNREACHABLE
         outcome: list[Any] = [UNREACHABLE]
 
         def attempt() -> None:
@@ -310,20 +335,29 @@ class LdapDirectory:
         worker = threading.Thread(target=attempt, name="ldap-attempt", daemon=True)
         worker.start()
         worker.join(self.settings.timeout)
-        return UNREACHABLE if worker.is_alive() else outcome[0]
+        if worker.is_alive():
+            self.report(uri, f"no answer within LDAP_TIMEOUT ({self.settings.timeout:g} s)")
+            return UNREACHABLE
+        return outcome[0]
 
     def _attempt_now(self, uri: str, user: str, password: str) -> Any:  # noqa: ANN401
         try:
             connection = self._connect(uri)
-        except self.unreachable:
+        except self.unreachable as error:
+            self.report(uri, error)
             return UNREACHABLE
-        except self.ldap.LDAPError:
+        except self.ldap.LDAPError as error:
+            self.report(uri, error)
             return None
         try:
             name = self._bind_as_user(connection, user, password)
-        except self.unreachable:
+        except self.unreachable as error:
+            self.report(uri, error)
             return UNREACHABLE
-        except (self.ldap.LDAPError, ValueError, TypeError, OSError):  # OSError: the password file
+        except self.ldap.INVALID_CREDENTIALS:  # the user's password, or the service account's
+            return None
+        except (self.ldap.LDAPError, ValueError, TypeError, OSError) as error:  # OSError: the password file
+            self.report(uri, error)
             return None
         finally:
             self._close(connection)
@@ -379,7 +413,12 @@ class LdapDirectory:
             group = escape_filter_value(settings.group_dn)
             user_filter = f"(&{user_filter}({settings.group_attribute}={group}))"
         if settings.bind_dn:
-            connection.simple_bind_s(settings.bind_dn, settings.bind_password())
+            try:
+                connection.simple_bind_s(settings.bind_dn, settings.bind_password())
+            except self.ldap.INVALID_CREDENTIALS:
+                raise ValueError(
+                    f"the service account {settings.bind_dn} was refused: check LDAP_BIND_DN and its password"
+                ) from None
             found = self._find(connection, user_filter, user)
             if found is None or not (by_member_of or self._in_group(connection, found[0])):
                 return None
