@@ -27,6 +27,11 @@ from repository import ROOT
 BIN = Path(sys.executable).parent
 # SIDECAR_APP_PASSWORD of every run: the password of the role's default user.
 PASSWORD = "correct horse battery staple"
+# What the default callback prints: a task's header (the role's prefix left out of the name), a
+# host's failure, and a host's other results.
+TASK_HEADER = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(?:[\w.]+ : )?(?P<name>.*)\] \*+$")
+FAILURE_OF_HOST = re.compile(r"^(fatal|failed): \[(?P<host>[^\]]+)\]")
+RESULT_OF_HOST = re.compile(r"^(ok|changed|skipping|included): ")
 
 
 def environment(home: Path | None) -> dict[str, str]:
@@ -76,15 +81,43 @@ class Played:
         return self
 
     def failures(self) -> str:
-        """The lines of the failed and unreachable tasks with the task each belongs to: with many
-        hosts, the output's tail holds only the recap."""
-        lines, task = [], ""
+        """Each failed host's failing task and what it printed there: with many hosts, the
+        output's tail holds only the recap."""
+        shown = [
+            f"TASK [{task}] {host}:\n" + "\n".join(line[:3000] for line in lines)
+            for host, (task, lines) in list(self.failed_hosts().items())[:20]
+        ]
+        return "\n".join(shown) if shown else "(no failed task in the output)"
+
+    def failed_hosts(self) -> dict[str, tuple[str, list[str]]]:
+        """Each failed host's first failing task (without the role's prefix) and the lines its
+        failure printed there: the error ansible-core prints ahead of `fatal: [host]: FAILED! =>`
+        (with the message, even when no_log hides the result), that line, and the indented lines
+        of the result after it (the YAML result format of ansible.cfg)."""
+        found: dict[str, tuple[str, list[str]]] = {}
+        task, error = "", []
+        lines = None  # where the lines of the result being printed go, if anywhere
         for line in self.output.splitlines():
-            if line.startswith(("TASK [", "RUNNING HANDLER [")):
-                task = line
-            elif line.startswith(("fatal: ", "failed: ", "An exception occurred")):
-                lines += [task, line[:3000]]
-        return "\n".join(lines[:40]) if lines else "(no failed task in the output)"
+            header = TASK_HEADER.match(line)
+            failure = FAILURE_OF_HOST.match(line)
+            if header:
+                task, error, lines = header["name"], [], None
+            elif failure:
+                first_task, lines = found.setdefault(failure["host"], (task, []))
+                if first_task != task:
+                    lines = None
+                else:
+                    lines += [*error, line]
+                error = []
+            elif line.startswith("[ERROR]: "):
+                error, lines = [line], None
+            elif lines is not None and (line.startswith(" ") or not line):
+                lines.append(line)
+            elif error and not RESULT_OF_HOST.match(line):
+                error.append(line)
+            else:
+                error, lines = [], None
+        return found
 
     def must_fail(self) -> str:
         """What the run printed; it must have failed."""

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import pytest
 import yaml
-from playbook_runs import inventory, play
+from playbook_runs import FAILURE_OF_HOST, inventory, play
 from repository import ROOT
 
 TASKS = ROOT / "roles" / "sidecar_app" / "tasks"
@@ -26,10 +26,6 @@ IMAGES = {"sidecar_app_image_build": "none", "sidecar_app_app_image": "registry.
 RAHTI2 = {"sidecar_app_platform": "openshift", "sidecar_app_platform_preset": "rahti2"}
 RAHTI2_PROJECT = RAHTI2 | {"sidecar_app_csc_project": "2001234"}
 ARGUMENT_SPEC = "Validating arguments against arg spec 'main'"
-# The task that failed is the last one announced before the first failure.
-TASK_HEADER = re.compile(r"^TASK \[(?:[\w.]+ : )?(?P<name>.*)\] \*+$")
-FAILURE_OF_HOST = re.compile(r"^(fatal|failed): \[(?P<host>[^\]]+)\]")
-RESULT_OF_HOST = re.compile(r"^(ok|changed|skipping|included): ")
 
 
 class Case(NamedTuple):
@@ -894,36 +890,6 @@ class Run(NamedTuple):
     output: str
 
 
-def failures_by_host(output: str) -> dict[str, tuple[str, str]]:
-    """Each failed host's first failing task and what its failure printed there: the error ahead
-    of `fatal: [host]: FAILED! =>` (ansible-core prints the message there even when no_log hides
-    the result), that line, and the indented lines of the result after it (YAML)."""
-    found: dict[str, tuple[str, list[str]]] = {}
-    task, error = "", []
-    lines = None  # where the lines of the result being printed go, if anywhere
-    for line in output.splitlines():
-        header = TASK_HEADER.match(line)
-        failure = FAILURE_OF_HOST.match(line)
-        if header:
-            task, error, lines = header["name"], [], None
-        elif failure:
-            first_task, lines = found.setdefault(failure["host"], (task, []))
-            if first_task != task:
-                lines = None
-            else:
-                lines += [*error, line]
-            error = []
-        elif line.startswith("[ERROR]: "):
-            error, lines = [line], None
-        elif lines is not None and (line.startswith(" ") or not line):
-            lines.append(line)
-        elif error and not RESULT_OF_HOST.match(line):
-            error.append(line)
-        else:
-            error, lines = [], None
-    return {host: (name, failure_text(lines)) for host, (name, lines) in found.items()}
-
-
 def failure_text(lines: list[str]) -> str:
     """A failure's lines with white space folded, then its msg as YAML reads it (a message in
     single quotes doubles its own)."""
@@ -960,7 +926,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "playbooks/deploy.yml", "-i", str(inventory(base / "hosts.yml", hosts)), env=forks, timeout=900
     )
     output = played.must_fail()
-    failures = failures_by_host(output)
+    failures = {host: (task, failure_text(lines)) for host, (task, lines) in played.failed_hosts().items()}
     hosts_ended = {
         case.id: Stopped(
             *failures.get(case.id, ("", "")),
