@@ -354,7 +354,7 @@ class LdapDirectory:
         except self.unreachable as error:
             self.report(uri, error)
             return UNREACHABLE
-        except self.ldap.INVALID_CREDENTIALS:  # the user's password, or the service account's
+        except self.ldap.INVALID_CREDENTIALS:  # the user's password (the service account's is a ValueError)
             return None
         except (self.ldap.LDAPError, ValueError, TypeError, OSError) as error:  # OSError: the password file
             self.report(uri, error)
