@@ -11,17 +11,21 @@ so the tests see what the role asked and in which order.
 from __future__ import annotations
 
 import base64
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from certificates import make_certificate_authority, make_server_certificate
 from fake_cluster_runs import FAKE_CLUSTER_FIRST, INPUTS, deploy
 from playbook_runs import inventory, play
 
 PASSWORD = "public-url-wait-password"
 RIGHT = "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
+# What ansible-playbook prints when the wait asks again, for a host named as failed_deploy names it.
+ASKED_AGAIN = "FAILED - RETRYING: [failing]: Wait until the public URL leads to the pods"
 
 
 class RouterThenSidecar(ThreadingHTTPServer):
@@ -37,7 +41,8 @@ class RouterThenSidecar(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
+        scheme = "https" if isinstance(self.socket, ssl.SSLSocket) else "http"
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}/"
 
 
 class RouterThenSidecarHandler(BaseHTTPRequestHandler):
@@ -64,8 +69,12 @@ class RouterThenSidecarHandler(BaseHTTPRequestHandler):
         pass
 
 
-def serving(not_yet: int) -> Iterator[RouterThenSidecar]:
+def serving(not_yet: int, certificate: tuple[Path, Path] | None = None) -> Iterator[RouterThenSidecar]:
     server = RouterThenSidecar(not_yet)
+    if certificate:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*certificate)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -83,6 +92,13 @@ def late_router() -> Iterator[RouterThenSidecar]:
 @pytest.fixture
 def router_that_never_leads_to_the_pods() -> Iterator[RouterThenSidecar]:
     yield from serving(not_yet=1_000_000)
+
+
+@pytest.fixture
+def router_with_a_certificate_of_its_own(tmp_path: Path) -> Iterator[RouterThenSidecar]:
+    """Served over https with a certificate of a CA this machine does not trust, as CRC's router."""
+    ca = make_certificate_authority(tmp_path / "ca", "a router's own CA")
+    yield from serving(not_yet=0, certificate=make_server_certificate(tmp_path / "ca", *ca))
 
 
 def inputs(server: RouterThenSidecar, cluster: Path) -> dict[str, object]:
@@ -108,19 +124,35 @@ def test_a_deploy_asks_again_while_the_router_answers_503_and_then_verifies(
     ]
 
 
+def failed_deploy(tmp_path: Path, host: dict[str, object]) -> str:
+    return play(
+        "playbooks/deploy.yml",
+        "-i",
+        str(inventory(tmp_path / "inventory.yml", {"failing": host})),
+        home=tmp_path / "home",
+        env=FAKE_CLUSTER_FIRST,
+    ).must_fail()
+
+
 def test_a_url_that_never_leads_to_the_pods_fails_naming_the_wait_and_what_answered(
     tmp_path: Path, router_that_never_leads_to_the_pods: RouterThenSidecar
 ) -> None:
     host = inputs(router_that_never_leads_to_the_pods, tmp_path / "cluster") | {"sidecar_app_wait_timeout": 4}
-    output = play(
-        "playbooks/deploy.yml",
-        "-i",
-        str(inventory(tmp_path / "inventory.yml", {"never": host})),
-        home=tmp_path / "home",
-        env=FAKE_CLUSTER_FIRST,
-    ).must_fail()
+    output = failed_deploy(tmp_path, host)
     assert "Waited 4 s (sidecar_app_wait_timeout)" in output, output[-3000:]
     assert "HTTP 503, from what stands in front of the Service" in output, output[-3000:]
+    assert ASKED_AGAIN in output, output[-3000:]
     # Two attempts, 2 s apart; no password was sent to what was not the sidecar.
     assert router_that_never_leads_to_the_pods.answers == [(503, False), (503, False)]
     assert PASSWORD not in output
+
+
+def test_a_certificate_that_does_not_verify_fails_at_once_naming_validate_certs(
+    tmp_path: Path, router_with_a_certificate_of_its_own: RouterThenSidecar
+) -> None:
+    output = failed_deploy(tmp_path, inputs(router_with_a_certificate_of_its_own, tmp_path / "cluster"))
+    assert "certificate does not verify" in output, output[-3000:]
+    assert "Set sidecar_app_validate_certs to false" in output, output[-3000:]
+    assert ASKED_AGAIN not in output, output[-3000:]
+    # The TLS handshake failed: no request reached the server.
+    assert router_with_a_certificate_of_its_own.answers == []
